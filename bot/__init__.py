@@ -1,0 +1,1 @@
+"""Neuvo's application: dialogue, storage, channels and the ``neuvo`` command line."""

@@ -1,0 +1,1 @@
+"""The dialogue core every channel uses: one message model, one policy, one conversation store."""

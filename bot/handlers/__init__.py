@@ -1,0 +1,1 @@
+"""Channels: one module per way citizens reach Neuvo, all speaking one message model."""

@@ -1,0 +1,1 @@
+"""Storage: the schema, the database connection, migrations and the conversation store."""

@@ -1,0 +1,1 @@
+"""Human handoff: team queues, routing, advisor accounts and the console."""

@@ -1,0 +1,1 @@
+"""Neuvo's understanding layer: language, intent, topic, action and crisis detection."""
