@@ -17,7 +17,7 @@ from .actions import Actions
 from .audit import AuditLog
 from .canned import load_canned
 from .console.auth import Sessions
-from .console.routes import console_app, redirect_to_console
+from .console.routes import console_app
 from .desk import Clock, HandoffDesk, _utcnow
 from .keys import ACCOUNTS_KEY, AUDIT_KEY, CANNED_KEY, DESK_KEY, SESSIONS_KEY
 from .message_page import MessagePage
@@ -28,7 +28,6 @@ logger = logging.getLogger(__name__)
 def install(app: web.Application) -> None:
     """Register the console and the citizen's answer page (before the application starts)."""
     app.add_subapp("/console/", console_app())
-    app.router.add_get("/console", redirect_to_console)
     MessagePage().setup(app)
 
 

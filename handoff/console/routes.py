@@ -27,6 +27,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     config = request.config_dict[CONFIG_KEY]
     if config.server.trust_proxy and request.headers.get("X-Forwarded-Proto") == "https":
         request = request.clone(scheme="https")
+    if request.path == "/console":
+        raise web.HTTPFound("/console/")
     try:
         if request.path != "/console/" and not request.path.startswith(_OPEN):
             session = await request.config_dict[SESSIONS_KEY].find(request.cookies.get(COOKIE))
@@ -63,8 +65,3 @@ def console_app() -> web.Application:
     app.router.add_get("/ws", console_socket)
     app.router.add_route("*", "/api/{tail:.*}", not_found)
     return app
-
-
-async def redirect_to_console(request: web.Request) -> web.StreamResponse:
-    """``/console`` without the slash."""
-    raise web.HTTPFound("/console/")

@@ -40,6 +40,7 @@ const state = {
   languageChosen: false,      // chosen on the login page, to be saved after login
   loginMessage: null,         // key of a message shown above the login form
   csrf: null,                 // in memory only
+  replyFocusFor: null,        // a conversation just claimed from a list: focus its reply box once loaded
   advisor: null,
   topics: {},
   outcomes: OUTCOMES,
@@ -1160,7 +1161,8 @@ async function claim(id, trigger) {
       const reply = document.getElementById("reply-text");
       if (reply) { reply.focus(); }
     } else {
-      go("conversation", id);
+      state.replyFocusFor = id;   // once the transcript is loaded, the advisor can type at once
+      go("conversation", id, t("claimed_ok"));
     }
   } catch (error) {
     flash(errorText(error), "error");
@@ -1309,6 +1311,11 @@ async function loadConversation(conv) {
   (Array.isArray(data.notes) ? data.notes : []).forEach((note) => storeNote(conv, note));
   fillConversation(conv);
   if (data.entry && state.entries.has(data.entry.id)) { upsertEntry(data.entry, false); }
+  if (state.replyFocusFor === conv.id) {
+    state.replyFocusFor = null;
+    const reply = document.getElementById("reply-text");
+    if (reply) { reply.focus(); }
+  }
 }
 
 function showConversationError(conv, error) {
