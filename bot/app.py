@@ -25,6 +25,7 @@ from .config import Config
 from .dialogue.core import DialogueCore
 from .dialogue.policy import DialoguePolicy
 from .handlers.base import Channel
+from .handlers.telegram import TelegramChannel
 from .handlers.web import WebChannel
 from .keys import CHANNELS_KEY, CONFIG_KEY, CORE_KEY, ENGINE_KEY, INTERPRETER_KEY, STORE_KEY
 from .messages import Messages
@@ -35,7 +36,7 @@ from .storage.store import Store
 logger = logging.getLogger(__name__)
 
 #: Channels by the name used in configuration; a new channel is one more entry.
-CHANNELS: dict[str, type[Channel]] = {"web": WebChannel}
+CHANNELS: dict[str, type[Channel]] = {"web": WebChannel, "telegram": TelegramChannel}
 
 
 class AccessLogger(AbstractAccessLogger):
@@ -85,6 +86,8 @@ def create_app(
     app = web.Application(middlewares=[security_headers], client_max_size=1024**2)
     app[CONFIG_KEY] = config
     channels = [CHANNELS["web"].from_config(config)]
+    if config.telegram.enabled:
+        channels.append(CHANNELS["telegram"].from_config(config))
     for channel in channels:
         channel.setup(app)
     app[CHANNELS_KEY] = channels

@@ -158,6 +158,58 @@ class ConsoleSettings:
     lockout_minutes: int = 15
 
 
+TELEGRAM_MODES: Final = ("polling", "webhook", "off")
+_TELEGRAM_TOKEN: Final = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{1,100}$")
+_WEBHOOK_SECRET: Final = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramSettings:
+    """The Telegram channel: off until a bot token is configured.
+
+    The token and the webhook secret are secrets: they are never shown in a repr, a log
+    line or an error message.
+    """
+
+    #: The bot token from @BotFather; empty means the channel is off.
+    token: str = field(default="", repr=False)
+    #: The Bot API server: requests go to ``{api_url}/bot{token}/{method}``. A self-hosted
+    #: ``telegram-bot-api`` server, or a test peer, is just another URL.
+    api_url: str = "https://api.telegram.org"
+    #: polling (development: no public address needed) | webhook (production) | off
+    mode: str = "polling"
+    #: How long one getUpdates call waits for news (long polling).
+    poll_timeout_seconds: float = 10.0
+    #: Where Telegram posts updates in webhook mode, on this server.
+    webhook_path: str = "/telegram/webhook"
+    #: Telegram sends it in X-Telegram-Bot-Api-Secret-Token; requests without it are refused.
+    webhook_secret: str = field(default="", repr=False)
+    #: The public https URL of ``webhook_path`` given to setWebhook at start (None: set it yourself).
+    webhook_url: str | None = None
+    #: Webhook requests Telegram may have open at once.
+    max_connections: int = 40
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the channel runs: a token is set and the mode is not ``off``."""
+        return bool(self.token) and self.mode != "off"
+
+
+def telegram_problems(settings: TelegramSettings, prefix: str = "telegram.") -> list[str]:
+    """What is wrong with a Telegram configuration as a whole (one line each, never quoting a secret)."""
+    problems: list[str] = []
+    if settings.token and not _TELEGRAM_TOKEN.match(settings.token):
+        problems.append(f"{prefix}token: expected a bot token such as 123456:ABC-DEF1234 (value not shown)")
+    if settings.mode not in TELEGRAM_MODES:
+        problems.append(f"{prefix}mode: expected polling, webhook or off, got {settings.mode!r}")
+    if settings.enabled and settings.mode == "webhook" and not _WEBHOOK_SECRET.match(settings.webhook_secret):
+        problems.append(
+            f"{prefix}webhook.secret_token: required in webhook mode: 1-256 characters of A-Z a-z 0-9 _ - "
+            "(value not shown)"
+        )
+    return problems
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Validated settings of the whole application."""
@@ -173,6 +225,7 @@ class Config:
     dialogue: DialogueSettings = field(default_factory=DialogueSettings)
     handoff: HandoffSettings = field(default_factory=_default_handoff)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
 
     @property
     def base_dir(self) -> Path:
@@ -253,6 +306,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     dialogue = _read_dialogue(reader.section("dialogue"))
     handoff = _read_handoff(reader.section("handoff"), server.timezone)
     console = _read_console(reader.section("console"))
+    telegram = _read_telegram(reader.section("telegram"))
     county = data.get("county") or {}
     if not isinstance(county, dict):
         problems.append("county: must be a mapping of facts")
@@ -272,6 +326,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         dialogue=dialogue,
         handoff=handoff,
         console=console,
+        telegram=telegram,
     )
 
 
@@ -592,17 +647,79 @@ def _read_console(reader: _Reader) -> ConsoleSettings:
     return settings
 
 
+def _read_telegram(reader: _Reader) -> TelegramSettings:
+    defaults = TelegramSettings()
+    token = reader.data.get("token")
+    if token is None:
+        token = ""
+    elif not isinstance(token, str):
+        reader.problems.append(f"{reader.prefix}token: expected a bot token in quotes (value not shown)")
+        token = ""
+    webhook = reader.section("webhook")
+    secret = webhook.data.get("secret_token")
+    settings = TelegramSettings(
+        token=str(token).strip(),
+        api_url=reader.get("api_url", defaults.api_url, _url, "an http(s) URL such as https://api.telegram.org"),
+        mode=reader.get("mode", defaults.mode, _choice(*TELEGRAM_MODES), "polling, webhook or off"),
+        poll_timeout_seconds=reader.get(
+            "poll_timeout_seconds", defaults.poll_timeout_seconds, _positive, "a positive number of seconds"
+        ),
+        webhook_path=webhook.get("path", defaults.webhook_path, _route, "a path such as /telegram/webhook"),
+        webhook_secret="" if secret is None else str(secret).strip(),
+        webhook_url=webhook.get("public_url", defaults.webhook_url, _optional_url, "an http(s) URL or nothing"),
+        max_connections=webhook.get(
+            "max_connections", defaults.max_connections, _integer(1, 100), "a number from 1 to 100"
+        ),
+    )
+    reader.finish({"token", "api_url", "mode", "poll_timeout_seconds", "webhook"})
+    webhook.finish({"path", "secret_token", "public_url", "max_connections"})
+    reader.problems.extend(telegram_problems(settings, reader.prefix))
+    return settings
+
+
+def _optional_url(value: Any) -> str | None:
+    return None if value == "" else _url(value)
+
+
+def _route(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"/[A-Za-z0-9/_.-]*", value):
+        raise ValueError
+    return value
+
+
 def with_overrides(config: Config, **changes: Any) -> Config:
-    """The configuration with command-line flags applied (``host``, ``port``, ``database_url``)."""
+    """The configuration with command-line flags applied.
+
+    ``host``, ``port``, ``database_url``, ``telegram_token``, ``telegram_api_url``, ``telegram_mode``.
+
+    Raises:
+        ConfigError: when a flag's value is not usable (named, a secret never quoted).
+
+    """
     server = config.server
     database = config.database
+    telegram = config.telegram
     if changes.get("host"):
         server = replace(server, host=changes["host"])
     if changes.get("port"):
         server = replace(server, port=int(changes["port"]))
     if changes.get("database_url"):
         database = replace(database, url=changes["database_url"])
-    return replace(config, server=server, database=database)
+    problems: list[str] = []
+    if changes.get("telegram_token"):
+        telegram = replace(telegram, token=str(changes["telegram_token"]).strip())
+    if changes.get("telegram_api_url"):
+        try:
+            telegram = replace(telegram, api_url=_url(changes["telegram_api_url"]))
+        except ValueError:
+            problems.append(f"--telegram-api-url: expected an http(s) URL, got {changes['telegram_api_url']!r}")
+    if changes.get("telegram_mode"):
+        telegram = replace(telegram, mode=str(changes["telegram_mode"]))
+    if telegram is not config.telegram:
+        problems.extend(telegram_problems(telegram, "telegram."))
+    if problems:
+        raise ConfigError(problems, "the command line")
+    return replace(config, server=server, database=database, telegram=telegram)
 
 
 def _check_facts(node: Mapping[str, Any], path: str, problems: list[str]) -> None:
@@ -671,4 +788,5 @@ _SECTIONS: Final = {
     "dialogue": _read_dialogue,
     "handoff": _read_handoff,
     "console": _read_console,
+    "telegram": _read_telegram,
 }

@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .storage.schema import TelegramUpdate
 from .storage.store import conversations, feedback, messages, stats
 
 logger = logging.getLogger(__name__)
+
+#: Telegram redelivers an update for at most 24 hours; its processed id is kept a little longer, then purged.
+UPDATE_IDS_KEPT: Final = dt.timedelta(days=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +39,18 @@ async def purge(
 ) -> PurgeResult:
     """Delete conversations whose last activity is older than the retention period.
 
-    Messages, events, participants and feedback go with them (foreign keys cascade).
-    A conversation whose statistics row does not exist yet gets one first, so
-    reports keep counting it.
+    Messages, events, participants and feedback go with them (foreign keys cascade), and so
+    does a Telegram chat's id (``channel_ref``) and delivery mark. A conversation whose
+    statistics row does not exist yet gets one first, so reports keep counting it.
+    Processed Telegram update ids older than Telegram's redelivery window go too.
     """
     now = now or dt.datetime.now(dt.UTC)
     cutoff = now - dt.timedelta(days=retention_days)
     async with engine.begin() as connection:
+        if not dry_run:
+            await connection.execute(
+                delete(TelegramUpdate).where(TelegramUpdate.processed_at < now - UPDATE_IDS_KEPT)
+            )
         old = (
             (
                 await connection.execute(

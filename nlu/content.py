@@ -163,8 +163,10 @@ def _read_file(
     except OSError as exc:
         problems.append(Problem(name, 0, f"cannot read: {exc.strerror}"))
         return
-    loader = yaml.SafeLoader(source)
+    loader: yaml.SafeLoader | None = None
     try:
+        # The reader refuses control characters (a NUL byte) already when the loader is made.
+        loader = yaml.SafeLoader(source)
         node = loader.get_single_node()
         if node is None:
             problems.append(Problem(name, 1, "the file is empty", "warning"))
@@ -176,10 +178,16 @@ def _read_file(
         problems.append(Problem(name, line, f"YAML error: {exc.problem or exc}"))
         return
     except yaml.YAMLError as exc:
-        problems.append(Problem(name, 1, f"YAML error: {exc}"))
+        problems.append(Problem(name, yaml_error_line(exc, source), f"YAML error: {yaml_error_message(exc)}"))
+        return
+    except Exception as exc:
+        # PyYAML's constructors raise plain ValueError, IndexError and the like on impossible
+        # scalars (`2024-13-45`, `!!int x`, `!!float` with no value), and deep nesting a RecursionError.
+        problems.append(Problem(name, 1, f"YAML error: cannot read a value ({type(exc).__name__}: {exc})"))
         return
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         problems.append(Problem(name, 1, "the top level must be a mapping with 'version' and 'nlu'"))
         return
@@ -381,6 +389,26 @@ def _read_lookup(
     examples = _read_examples(path, f"lookup {name}", item.get("examples"), nodes.get("examples"), line, problems)
     entries = tuple(dict.fromkeys(e.text.casefold() for e in examples))
     return Lookup(name, entries, path, line)
+
+
+def yaml_error_line(error: yaml.YAMLError, source: str) -> int:
+    """The 1-based line a YAML error points at (a reader error gives only a character position)."""
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        return mark.line + 1 if mark else 1
+    position = getattr(error, "position", None)
+    if isinstance(position, int) and isinstance(source, str):
+        return source.count("\n", 0, position) + 1
+    return 1
+
+
+def yaml_error_message(error: yaml.YAMLError) -> str:
+    """A YAML error in one line, without PyYAML's ``in "<unicode string>"`` location (the problem has it)."""
+    if isinstance(error, yaml.reader.ReaderError):
+        character = error.character
+        code = ord(character) if isinstance(character, str) else character
+        return f"character #x{code:04x} is not allowed in YAML ({error.reason})"
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def _mapping_nodes(node: yaml.Node) -> dict[str, yaml.Node]:

@@ -11,7 +11,16 @@ from typing import Final
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .content import Content, Example, IntentSpec, Problem, placeholders, read_content
+from .content import (
+    Content,
+    Example,
+    IntentSpec,
+    Problem,
+    placeholders,
+    read_content,
+    yaml_error_line,
+    yaml_error_message,
+)
 from .contract import LANGUAGES
 from .language import LanguageIdentifier
 from .text import fold, normalize
@@ -55,15 +64,23 @@ def validate_phrases(path: Path, placeholder_keys: Iterable[str]) -> list[Proble
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [Problem(name, 0, f"cannot read: {exc}")]
-    loader = yaml.SafeLoader(source)
+    loader: yaml.SafeLoader | None = None
     try:
+        # The reader refuses control characters (a NUL byte) already when the loader is made.
+        loader = yaml.SafeLoader(source)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         return [Problem(name, mark.line + 1 if mark else 1, f"YAML error: {exc.problem or exc}")]
+    except yaml.YAMLError as exc:
+        return [Problem(name, yaml_error_line(exc, source), f"YAML error: {yaml_error_message(exc)}")]
+    except Exception as exc:
+        # Impossible scalars (`2024-13-45`, `!!int x`) raise plain ValueError and the like; deep nesting RecursionError.
+        return [Problem(name, 1, f"YAML error: cannot read a value ({type(exc).__name__}: {exc})")]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         return [Problem(name, 1, "expected a mapping of phrase keys to fi/sv/en texts")]
     known = set(placeholder_keys) | PHRASE_VALUES
@@ -201,6 +218,8 @@ def _check_duplicates(content: Content) -> list[Problem]:
 
 def _near_duplicates(examples: list[tuple[Example, IntentSpec]]) -> list[Problem]:
     """Pairs of examples in different intents that are nearly the same text."""
+    if len(examples) < 2:
+        return []  # nothing to compare (and the vectorizer refuses an empty list)
     texts = [fold(normalize(e.text)) for e, _ in examples]
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3), use_idf=False, dtype=np.float32)
     matrix = vectorizer.fit_transform(texts)

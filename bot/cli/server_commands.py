@@ -33,6 +33,18 @@ def register(commands: Any) -> None:
     serve.add_argument("--host", default=None, help="address to listen on (default: server.host)")
     serve.add_argument("--port", type=int, default=None, help="port to listen on (default: server.port)")
     add_db_flag(serve)
+    serve.add_argument(
+        "--telegram-token",
+        default=None,
+        help="bot token from @BotFather (default: telegram.token; prefer the TELEGRAM_TOKEN environment variable, "
+        "which other users of this machine cannot read in the process list)",
+    )
+    serve.add_argument(
+        "--telegram-api-url", default=None, help="Bot API server (default: telegram.api_url, https://api.telegram.org)"
+    )
+    serve.add_argument(
+        "--telegram-mode", choices=("polling", "webhook", "off"), default=None, help="default: telegram.mode"
+    )
     serve.set_defaults(handler=run_serve)
 
     db = commands.add_parser("db", help="database schema: upgrade or show the current revision")
@@ -57,6 +69,9 @@ def _config(args: argparse.Namespace) -> Config:
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         database_url=getattr(args, "db", None),
+        telegram_token=getattr(args, "telegram_token", None),
+        telegram_api_url=getattr(args, "telegram_api_url", None),
+        telegram_mode=getattr(args, "telegram_mode", None),
     )
 
 

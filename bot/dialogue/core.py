@@ -283,6 +283,34 @@ class DialogueCore:
         await self.deliver(state, outbound)
         return state, done, outbound
 
+    async def erase(self, conversation_id: str) -> bool:
+        """Delete a conversation and everything in it now, at the citizen's request.
+
+        Only the anonymous statistics row stays (as after the retention purge). The desk
+        and the consoles hear that it is gone, like any change. Returns False when there
+        was no such conversation.
+
+        Raises:
+            DatabaseError: when it could not be deleted (nothing was).
+
+        """
+        async with self.lock(conversation_id):
+            try:
+                state = await self.conversation(conversation_id)
+            except UnknownConversation:
+                return False
+            ended = _copy(state)
+            ended.status = "closed"
+            ended.message_at = None
+            ended.closed_at = ended.closed_at or dt.datetime.now(dt.UTC)
+            stat = self.statistics(ended, ended_by="citizen")
+            await self.store.write(Writes(stat=stat, erased=[conversation_id]))
+            self.forget(conversation_id)
+            self._locks.pop(conversation_id, None)
+            self._changed(ended, (), [("conversation_erased", {"by": "citizen"})])
+        logger.info("conversation erased", extra={"conversation": conversation_id, "channel": state.channel})
+        return True
+
     # --- turns ---------------------------------------------------------------------------
     async def receive(self, inbound: Inbound) -> Receipt:
         """Handle one citizen message or button press, in order, exactly once per client id.

@@ -27,6 +27,8 @@ MORE_TOPICS: Final = tuple(topic for topic in SERVICE_TOPICS if topic not in MEN
 #: Intents that answer and then show the topic menu instead of asking "Did this help?".
 MENU_AFTER: Final = frozenset({"greet", "bot_capabilities"})
 SUGGESTIONS: Final = 3
+#: Each language by its own name: what a citizen looks for when the chat is in a language they do not read.
+LANGUAGE_NAMES: Final = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
 _WEEKDAYS: Final = {
     "fi": ("ma", "ti", "ke", "to", "pe", "la", "su"),
     "sv": ("mån", "tis", "ons", "tors", "fre", "lör", "sön"),
@@ -198,7 +200,19 @@ class DialoguePolicy:
         turn = Turn()
         language = state.language
         name, _, argument = action.partition(":")
-        if name == "/lang" and argument in LANGUAGES:
+        if name == "/lang" and argument not in LANGUAGES:
+            choices = tuple(Button(LANGUAGE_NAMES[code], f"/lang:{code}") for code in LANGUAGES)
+            turn.replies.append(Reply(self.say("choose_language", language), "menu", choices, sender="system"))
+            return turn
+        if name == "/privacy":
+            # What is stored and for how long: asked for, so answered in any state (a notice, not the bot talking).
+            turn.replies.append(
+                Reply(self.say("privacy_notice", language, days=self.retention_days), "privacy", sender="system")
+            )
+            if state.channel != "web":
+                turn.replies.append(Reply(self.say("privacy_chat", language), "privacy", sender="system"))
+            return turn
+        if name == "/lang":
             if argument != state.language:
                 turn.events.append(("language_changed", {"from": state.language, "to": argument, "by": "citizen"}))
             state.language = argument
@@ -249,6 +263,8 @@ class DialoguePolicy:
             turn.replies.append(
                 Reply(self.say("menu_prompt", language), "menu", self.topic_buttons(language, MORE_TOPICS, more=False))
             )
+        elif name == "/start":
+            turn.replies.extend(self.greet_again(state))
         elif name == "/helpful":
             self._rated(state, argument == "yes", turn)
         elif name == "/miss":

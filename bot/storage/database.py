@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
@@ -147,12 +148,33 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> tuple[str | None, str | None]:
     """Apply migrations up to ``revision``; returns the revisions before and after."""
     before = await current_revision(engine)
+    await _migrate(engine, lambda config: command.upgrade(config, revision))
+    return before, await current_revision(engine)
+
+
+async def _migrate(engine: AsyncEngine, step: Callable[[AlembicConfig], None]) -> None:
+    """Run an Alembic command in one transaction; on SQLite with foreign keys off while it runs.
+
+    SQLite migrations rebuild a table to change it (copy, drop, rename). With foreign keys on,
+    dropping ``conversations`` would first delete every row that references it (ON DELETE
+    CASCADE): all messages, events, participants and feedback. SQLite ignores the pragma inside
+    a transaction, so it is switched before the migration's transaction begins, and back after.
+    """
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(lambda sync: command.upgrade(_alembic_config(sync), revision))
+        async with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                await connection.commit()
+            try:
+                async with connection.begin():
+                    await connection.run_sync(lambda sync: step(_alembic_config(sync)))
+            finally:
+                if sqlite:
+                    await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    await connection.commit()
     except (SQLAlchemyError, OSError) as exc:
         raise DatabaseError(f"migration failed: {exc.__class__.__name__}: {exc}") from exc
-    return before, await current_revision(engine)
 
 
 async def ensure_current(engine: AsyncEngine) -> None:

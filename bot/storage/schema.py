@@ -76,6 +76,8 @@ class Conversation(Base):
     channel: Mapped[str] = mapped_column(String(16))
     #: Where replies go on channels that need it (a Telegram chat id); kept only while the conversation lives.
     channel_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: The last message a pushing channel (Telegram) confirmed sent; after a restart it resends the rest.
+    delivered_seq: Mapped[int | None] = mapped_column(Integer)
     language: Mapped[str] = mapped_column(String(2))
     topic: Mapped[str | None] = mapped_column(String(32))
     #: bot | queued | assigned | closed
@@ -278,3 +280,16 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     conversation_id: Mapped[str | None] = mapped_column(String(32), index=True)
     details: Mapped[dict[str, Any] | None]
+
+
+class TelegramUpdate(Base):
+    """A Telegram update already processed, so a webhook retry or a re-fetch after a restart is not.
+
+    Only the update's number and when it was processed: no chat, no sender, no text. Telegram
+    redelivers an update for at most a day, so rows older than that are purged.
+    """
+
+    __tablename__ = "telegram_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[dt.datetime] = mapped_column(index=True)

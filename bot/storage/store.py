@@ -29,7 +29,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ..dialogue.model import Button, Outbound
 from ..dialogue.state import ConversationState
 from .database import DatabaseError, sqlite_writer
-from .schema import AuditEntry, Conversation, ConversationStat, Event, Feedback, Message, Note, Participant
+from .schema import (
+    AuditEntry,
+    Conversation,
+    ConversationStat,
+    Event,
+    Feedback,
+    Message,
+    Note,
+    Participant,
+    TelegramUpdate,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +51,7 @@ feedback = cast(Table, Feedback.__table__)
 stats = cast(Table, ConversationStat.__table__)
 notes = cast(Table, Note.__table__)
 audit_log = cast(Table, AuditEntry.__table__)
+telegram_updates = cast(Table, TelegramUpdate.__table__)
 
 #: The most turns one shared transaction takes; more wait for the next one, so no commit blocks long.
 MAX_GROUP = 64
@@ -61,6 +72,12 @@ class Writes:
     audit: list[dict[str, Any]] = field(default_factory=list)
     #: Advisors who left a conversation (see :func:`departure`): their open participant row gets left_at.
     departures: list[dict[str, Any]] = field(default_factory=list)
+    #: Telegram updates handled (their ``update_id``), so a redelivered one is not handled again.
+    processed_updates: list[int] = field(default_factory=list)
+    #: A pushing channel confirmed a conversation's messages sent up to this seq: {conversation id: seq}.
+    delivered: dict[str, int] = field(default_factory=dict)
+    #: Conversations to delete now, with everything in them (a citizen's "erase my data"); last of all.
+    erased: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -77,9 +94,17 @@ class _Rows:
     notes: list[dict[str, Any]]
     audit: list[dict[str, Any]]
     departures: list[dict[str, Any]]
+    processed: list[dict[str, Any]]
+    delivered: list[dict[str, Any]]
+    erased: list[dict[str, Any]]
 
     @classmethod
     def of(cls, group: Sequence[Writes]) -> _Rows:
+        now = dt.datetime.now(dt.UTC)
+        delivered: dict[str, int] = {}
+        for writes in group:
+            for conversation_id, seq in writes.delivered.items():
+                delivered[conversation_id] = max(seq, delivered.get(conversation_id, 0))
         return cls(
             new=[w.new_conversation for w in group if w.new_conversation],
             updated={w.conversation["id"]: w.conversation for w in group if w.conversation},
@@ -91,6 +116,9 @@ class _Rows:
             notes=[n for w in group for n in w.notes],
             audit=[a for w in group for a in w.audit],
             departures=[d for w in group for d in w.departures],
+            processed=[{"update_id": number, "processed_at": now} for w in group for number in w.processed_updates],
+            delivered=[{"delivered_id": key, "delivered_up_to": seq} for key, seq in delivered.items()],
+            erased=[{"erased_id": conversation_id} for w in group for conversation_id in w.erased],
         )
 
     def plan(self, statements: _Statements) -> list[tuple[Any, list[dict[str, Any]]]]:
@@ -107,6 +135,9 @@ class _Rows:
             (statements.insert_audit, self.audit),
             (statements.upsert_feedback, list(self.feedback.values())),
             (statements.upsert_stat, list(self.stats.values())),
+            (statements.insert_processed_update, self.processed),
+            (statements.mark_delivered, self.delivered),
+            (statements.erase_conversation, self.erased),
         ]
         return [(statement, parameters) for statement, parameters in plan if parameters]
 
@@ -423,10 +454,35 @@ class Store:
                 ).scalar_one()
             )
 
-    async def delete_conversation(self, conversation_id: str) -> None:
-        """Erase a conversation and everything in it now (messages, events, feedback)."""
-        async with self.engine.begin() as connection:
-            await connection.execute(delete(conversations).where(conversations.c.id == conversation_id))
+    async def conversation_ids(self, channel: str, ref: str) -> list[str]:
+        """Every conversation of a channel's chat, newest first (a Telegram chat may have had several)."""
+        query = (
+            select(conversations.c.id)
+            .where((conversations.c.channel == channel) & (conversations.c.channel_ref == ref))
+            .order_by(conversations.c.created_at.desc())
+        )
+        async with self.engine.connect() as connection:
+            return list((await connection.execute(query)).scalars())
+
+    async def undelivered(self, channel: str) -> list[tuple[str, str, int]]:
+        """Conversations of a pushing channel with stored messages it has not confirmed sent.
+
+        Each as (conversation id, channel ref, last delivered seq); a channel resends the rest after a restart.
+        """
+        delivered = func.coalesce(conversations.c.delivered_seq, 0)
+        query = select(conversations.c.id, conversations.c.channel_ref, delivered).where(
+            (conversations.c.channel == channel)
+            & conversations.c.channel_ref.is_not(None)
+            & (conversations.c.last_seq > delivered)
+        )
+        async with self.engine.connect() as connection:
+            return [(row[0], row[1], int(row[2])) for row in await connection.execute(query)]
+
+    async def processed_update(self, update_id: int) -> bool:
+        """Whether a Telegram update was handled already (by this process or one before it)."""
+        query = select(telegram_updates.c.update_id).where(telegram_updates.c.update_id == update_id)
+        async with self.engine.connect() as connection:
+            return (await connection.execute(query)).first() is not None
 
 
 def _reading(row: Any) -> dict[str, Any] | None:
@@ -479,6 +535,9 @@ class _Statements:
     insert_note: Any
     insert_audit: Any
     participant_left: Any
+    insert_processed_update: Any
+    mark_delivered: Any
+    erase_conversation: Any
 
 
 def _checkpoint(writer: Any) -> None:
@@ -514,4 +573,14 @@ def _statements(dialect: str) -> _Statements:
             & participants.c.left_at.is_(None)
         )
         .values(left_at=bindparam("departed_at")),
+        insert_processed_update=(postgresql_insert if dialect == "postgresql" else sqlite_insert)(
+            telegram_updates
+        ).on_conflict_do_nothing(index_elements=[telegram_updates.c.update_id]),
+        mark_delivered=update(conversations)
+        .where(
+            (conversations.c.id == bindparam("delivered_id"))
+            & (func.coalesce(conversations.c.delivered_seq, 0) < bindparam("delivered_up_to"))
+        )
+        .values(delivered_seq=bindparam("delivered_up_to")),
+        erase_conversation=delete(conversations).where(conversations.c.id == bindparam("erased_id")),
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nlu.content import load_content, read_content
 from nlu.contract import TOPICS
@@ -138,3 +140,113 @@ def test_examples_for_an_intent_nobody_defines_are_an_error(tmp_path: Path) -> N
     write(tmp_path, "more.yml", 'version: "3.1"\nnlu:\n- intent: nowhere\n  examples: |\n    - totu hakemus\n')
     _, problems = read_content(tmp_path)
     assert any("which no file defines" in p.message for p in problems)
+
+
+# --- malformed input: a problem naming the file, never a traceback ------------------------------
+
+MALFORMED = [
+    pytest.param(INTENT.encode().replace(b"nlu:\n", b"nlu:\x00\n"), 2, "#x0000", id="nul-byte"),
+    pytest.param(b'version: "3.1"\nnlu:\n- intent: a\x07b\n', 3, "#x0007", id="bell-character"),
+    pytest.param(b'version: "3.1"\nnlu: 2024-13-45\n', 1, "ValueError", id="impossible-date"),
+    pytest.param(b'version: "3.1"\nnlu: !!int many\n', 1, "ValueError", id="bad-int-tag"),
+    pytest.param(b'version: "3.1"\nnlu: !!float\n', 1, "IndexError", id="empty-float-tag"),
+    pytest.param(b"nlu: " + b"[" * 2000 + b"]" * 2000 + b"\n", 1, "RecursionError", id="deep-sequence"),
+    pytest.param(b"nlu: " + b"{a: " * 3000 + b"1" + b"}" * 3000 + b"\n", 1, "RecursionError", id="deep-mapping"),
+]
+
+
+@pytest.mark.parametrize(("data", "line", "detail"), MALFORMED)
+def test_malformed_yaml_is_a_problem_at_the_file_not_a_crash(
+    tmp_path: Path, data: bytes, line: int, detail: str
+) -> None:
+    path = tmp_path / "broken.yml"
+    path.write_bytes(data)
+    write(tmp_path, "income.yml", INTENT)
+    content, problems = read_content(tmp_path)
+    broken = [p for p in problems if p.path == str(path)]
+    assert [(p.line, p.severity) for p in broken] == [(line, "error")], problems
+    assert broken[0].message.startswith("YAML error")
+    assert detail in broken[0].message
+    assert "income_support_apply" in content.intents  # the other files are still read
+
+
+def test_load_content_names_a_file_with_a_nul_byte_in_its_error(tmp_path: Path) -> None:
+    write(tmp_path, "income.yml", INTENT)
+    (tmp_path / "nul.yml").write_bytes(b'version: "3.1"\nnlu: []\n\x00')
+    with pytest.raises(ContentError, match=r"nul\.yml:3: error: YAML error: character #x0000"):
+        load_content(tmp_path)
+
+
+CONTENT_PIECES = st.sampled_from(
+    [
+        'version: "3.1"',
+        "nlu:",
+        "\n",
+        "  ",
+        "    ",
+        "- ",
+        "intent: ",
+        "lookup: ",
+        "metadata: ",
+        "topic: ",
+        "action: ",
+        "title: ",
+        "answer: ",
+        "related: ",
+        "examples: ",
+        "fi: ",
+        "income_support",
+        "crisis",
+        "x",
+        "{",
+        "}",
+        "[",
+        "]",
+        ", ",
+        ": ",
+        '"',
+        "&a ",
+        "*a",
+        "<<: ",
+        "!!int ",
+        "!!float ",
+        "!!timestamp ",
+        "!!binary ",
+        "!!set ",
+        "!!omap ",
+        "2024-13-45",
+        "? ",
+        "|",
+        ">",
+        "#",
+        "---",
+        "~",
+        "\t",
+        "ä",
+        "\x00",
+        "\ufeff",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=st.one_of(st.text(), st.lists(CONTENT_PIECES, max_size=40).map("".join), st.binary(max_size=200)))
+def test_read_content_never_raises_on_any_file(tmp_path: Path, source: str | bytes) -> None:
+    path = tmp_path / "any.yml"
+    if isinstance(source, str):
+        path.write_text(source, encoding="utf-8")
+    else:
+        path.write_bytes(source)
+    content, problems = read_content(tmp_path)
+    assert all(p.path == str(path) and p.line >= 0 for p in problems)
+    assert all(i.path == str(path) for i in content.intents.values())
+    errors = [p for p in problems if p.severity == "error"]
+    refused: ContentError | None = None
+    try:
+        load_content(tmp_path)
+    except ContentError as exc:  # the one error type, naming the file
+        refused = exc
+    if refused is None:
+        assert not errors
+    else:
+        assert str(tmp_path) in str(refused)

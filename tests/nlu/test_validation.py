@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nlu.validation import validate_content
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nlu.validation import validate_content, validate_phrases
 from tests.nlu.test_content import INTENT, write
 
 FACTS = {"phone.income_support", "phone.emergency", "name"}
@@ -119,3 +123,113 @@ def test_the_repository_phrases_are_valid(repo_config) -> None:  # type: ignore[
 
     path = repo_config.nlu.content_dir.parent / "messages.yml"
     assert [str(p) for p in validate_phrases(path, repo_config.placeholder_keys())] == []
+
+
+# --- malformed input: a problem naming the file, never a traceback ------------------------------
+
+MALFORMED_PHRASES = [
+    pytest.param(b"greeting:\n  fi: Hei\x00\n", 2, "#x0000", id="nul-byte"),
+    pytest.param(b"greeting:\n  fi: Hei\n  sv: Hej\x1b[0m\n", 3, "#x001b", id="escape-character"),
+    pytest.param(b"greeting: 2024-13-45\n", 1, "ValueError", id="impossible-date"),
+    pytest.param(b"greeting: !!int many\n", 1, "ValueError", id="bad-int-tag"),
+    pytest.param(b"greeting: !!float\n", 1, "IndexError", id="empty-float-tag"),
+    pytest.param(b"greeting: " + b"[" * 2000 + b"]" * 2000 + b"\n", 1, "RecursionError", id="deep-sequence"),
+    pytest.param(b"greeting: " + b"{a: " * 3000 + b"1" + b"}" * 3000 + b"\n", 1, "RecursionError", id="deep-mapping"),
+]
+
+
+@pytest.mark.parametrize(("data", "line", "detail"), MALFORMED_PHRASES)
+def test_a_malformed_phrases_file_is_one_problem_naming_it(tmp_path: Path, data: bytes, line: int, detail: str) -> None:
+    path = tmp_path / "messages.yml"
+    path.write_bytes(data)
+    problems = validate_phrases(path, FACTS)
+    assert [(p.path, p.line, p.severity) for p in problems] == [(str(path), line, "error")]
+    assert problems[0].message.startswith("YAML error")
+    assert detail in problems[0].message
+    assert str(path) in str(problems[0])
+
+
+@pytest.mark.parametrize(("data", "line", "detail"), MALFORMED_PHRASES)
+def test_validate_content_reports_a_malformed_intent_file_and_checks_the_rest(
+    tmp_path: Path, data: bytes, line: int, detail: str
+) -> None:
+    write(tmp_path, "income.yml", INTENT)
+    write(tmp_path, "special.yml", SPECIAL)
+    (tmp_path / "broken.yml").write_bytes(data)
+    errors = problems_of(tmp_path)
+    assert any(f"broken.yml:{line}: error: YAML error" in e and detail in e for e in errors), errors
+
+
+def test_content_with_intents_but_no_examples_at_all_is_reported_not_raised(tmp_path: Path) -> None:
+    no_examples = INTENT.split("  examples: |")[0]
+    write(tmp_path, "income.yml", no_examples)
+    errors = problems_of(tmp_path)
+    assert any("income.yml:3" in e and "has no examples" in e for e in errors), errors
+
+
+PHRASE_PIECES = st.sampled_from(
+    [
+        "greeting:",
+        "\n",
+        "  ",
+        "fi: ",
+        "sv: ",
+        "en: ",
+        "Hei {name}",
+        "{phone.nowhere}",
+        "x",
+        "{",
+        "}",
+        "[",
+        "]",
+        ", ",
+        ": ",
+        '"',
+        "'",
+        "&a ",
+        "*a",
+        "<<: ",
+        "!!int ",
+        "!!float ",
+        "!!timestamp ",
+        "!!binary ",
+        "2024-13-45",
+        "? ",
+        "yes",
+        "|",
+        "#",
+        "---",
+        "~",
+        "\t",
+        "å",
+        "\x00",
+        "\x85",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=st.one_of(st.text(), st.lists(PHRASE_PIECES, max_size=40).map("".join), st.binary(max_size=200)))
+def test_validate_phrases_never_raises_on_any_file(tmp_path: Path, source: str | bytes) -> None:
+    path = tmp_path / "messages.yml"
+    if isinstance(source, str):
+        path.write_text(source, encoding="utf-8")
+    else:
+        path.write_bytes(source)
+    problems = validate_phrases(path, FACTS)
+    assert all(p.path == str(path) and p.line >= 0 for p in problems)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    position=st.integers(min_value=0, max_value=len(INTENT)),
+    cut=st.integers(min_value=0, max_value=40),
+    piece=st.lists(PHRASE_PIECES, max_size=4).map("".join),
+)
+def test_validate_content_never_raises_on_an_edited_intent_file(
+    tmp_path: Path, position: int, cut: int, piece: str
+) -> None:
+    """An editor's half-finished change (text cut out, something typed in) is reported, never a crash."""
+    path = write(tmp_path, "income.yml", INTENT[:position] + piece + INTENT[position + cut :])
+    _, problems = validate_content(tmp_path, FACTS)
+    assert all(p.path in (str(path), str(tmp_path)) and p.line >= 0 for p in problems)

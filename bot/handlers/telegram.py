@@ -1,0 +1,605 @@
+"""The Telegram channel: python-telegram-bot's Application on our event loop, by long polling or webhook.
+
+Telegram reaches Neuvo in one of two ways (``telegram.mode``): long polling, where the
+Application's own Updater asks the Bot API for news (development: no public address needed),
+or a webhook, where Telegram POSTs each update to a route of this aiohttp application, which
+checks Telegram's secret header and answers 200 only once the update is handled and stored;
+anything else gets an error status, so Telegram delivers it again. Either way every update goes
+through :meth:`TelegramChannel.process`, which handles each ``update_id`` once (processed ids are
+stored, so neither a webhook retry nor a re-fetch after a restart is handled twice) and turns
+it into the one :class:`~bot.dialogue.model.Inbound` model of the dialogue core.
+
+Anonymous by default: the sender's name, username and profile never leave this module; the chat
+id is kept as the conversation's ``channel_ref`` (deleted with it), only to deliver replies.
+Replies go out through an :class:`~bot.handlers.outbox.Outbox`: in order per chat, retried with
+back-off, waiting as long as Telegram asks on HTTP 429; a restart resends what was not confirmed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hmac
+import logging
+import re
+import time
+import warnings
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any, ClassVar, Final
+
+from aiohttp import web
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from nlu.contract import LANGUAGES
+
+from ..config import Config, TelegramSettings
+from ..dialogue.core import DialogueCore, UnknownConversation
+from ..dialogue.model import Button, Inbound, Outbound
+from ..dialogue.state import ConversationState
+from ..ratelimit import TokenBucket
+from ..storage.database import DatabaseError
+from ..storage.store import Writes
+from .base import Channel
+from .outbox import Failure, Item, Outbox, Verdict
+
+logger = logging.getLogger(__name__)
+
+#: Telegram refuses longer messages; longer texts are sent in parts.
+MAX_TEXT: Final = 4096
+#: Telegram refuses callback data over 64 bytes.
+MAX_CALLBACK_BYTES: Final = 64
+#: The commands a citizen can send, in the order Telegram's command menu shows them.
+COMMANDS: Final = ("start", "lang", "human", "end", "privacy", "delete")
+#: Update kinds asked for: messages and button presses; nothing else is handled.
+ALLOWED_UPDATES: Final = ["message", "callback_query"]
+#: How many handled update ids are remembered in memory (the database remembers them all).
+RECENT_UPDATES: Final = 10_000
+#: Tries of the Bot API at start before the channel gives up until the next pause.
+START_BACKOFF_SECONDS: Final = (1.0, 2.0, 5.0, 10.0, 30.0)
+#: At most one "typing..." to a chat this often (Telegram shows it for about five seconds).
+TYPING_EVERY_SECONDS: Final = 4.0
+_ACTION: Final = re.compile(r"^/[a-z_]+(:[A-Za-z0-9_.-]{1,64})?$")
+_NON_TEXT: Final = (
+    "photo",
+    "voice",
+    "audio",
+    "video",
+    "video_note",
+    "sticker",
+    "animation",
+    "document",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+    "dice",
+)
+
+
+class TelegramChannel(Channel):
+    """Citizens in Telegram private chats, through python-telegram-bot's Application."""
+
+    name: ClassVar[str] = "telegram"
+
+    def __init__(self, config: Config, application: Application[Any, Any, Any, Any, Any, Any] | None = None) -> None:
+        self.config = config
+        self.settings: TelegramSettings = config.telegram
+        self.application = application or build_application(self.settings)
+        self.core: DialogueCore | None = None
+        self.outbox = Outbox(judge_failure, self._confirm_sent)
+        #: Set once the Bot API answered and updates flow (tests and readiness wait for it).
+        self.ready = asyncio.Event()
+        self._starter: asyncio.Task[None] | None = None
+        self._chats: dict[str, str] = {}
+        self._chat_locks: dict[str, asyncio.Lock] = {}
+        self._recent: OrderedDict[int, None] = OrderedDict()
+        self._in_flight: set[int] = set()
+        self._buckets: dict[str, TokenBucket] = {}
+        self._typing_at: dict[str, float] = {}
+        #: Per chat, the message showing the queue position (edited in place while nothing else was sent).
+        self._queue_note: dict[str, tuple[int, str]] = {}
+
+    @classmethod
+    def from_config(cls, config: Config) -> TelegramChannel:
+        """The channel with an Application built from ``telegram:`` in the configuration."""
+        return cls(config)
+
+    def setup(self, app: web.Application) -> None:
+        """In webhook mode, the route Telegram posts to."""
+        if self.settings.mode == "webhook":
+            app.router.add_post(self.settings.webhook_path, self.webhook)
+
+    # --- life cycle ---------------------------------------------------------------------
+    async def start(self, core: DialogueCore) -> None:
+        """Register with the core, then reach the Bot API in the background (the web keeps serving meanwhile)."""
+        await super().start(core)
+        self.core = core
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self._starter = asyncio.create_task(self._connect(), name="telegram-start")
+
+    async def _connect(self) -> None:
+        """Initialise the Application (getMe), announce the commands, resend, then poll or set the webhook."""
+        for attempt, pause in enumerate((*START_BACKOFF_SECONDS, None), start=1):
+            try:
+                await self.application.initialize()
+                break
+            except InvalidToken:
+                logger.error("telegram refused the bot token; the channel is off until it is fixed")
+                return
+            except TelegramError as error:
+                if pause is None:
+                    logger.error("telegram bot api unreachable; the channel is off", extra={"attempts": attempt})
+                    return
+                logger.warning(
+                    "telegram bot api not reached, retrying: %s", type(error).__name__, extra={"wait_s": pause}
+                )
+                await asyncio.sleep(pause)
+        await self.application.start()
+        await self._announce_commands()
+        await self._resend_unconfirmed()
+        if self.settings.mode == "polling":
+            assert self.application.updater is not None
+            await self.application.updater.start_polling(
+                poll_interval=0.0,
+                timeout=dt.timedelta(seconds=self.settings.poll_timeout_seconds),
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+                error_callback=_polling_error,
+            )
+        elif self.settings.webhook_url:
+            await self.application.bot.set_webhook(
+                self.settings.webhook_url,
+                secret_token=self.settings.webhook_secret,
+                max_connections=self.settings.max_connections,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        self.ready.set()
+        logger.info("telegram channel ready", extra={"mode": self.settings.mode})
+
+    async def stop(self) -> None:
+        """Stop fetching, finish what is being handled, send what can be sent, and close the connections."""
+        if self._starter is not None and not self._starter.done():
+            self._starter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._starter
+        application = self.application
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()  # handles the updates already fetched first
+        await self.outbox.close(timeout=5.0)
+        with contextlib.suppress(TelegramError):
+            await application.shutdown()
+        self.ready.clear()
+
+    async def _announce_commands(self) -> None:
+        """Telegram's command menu, in each language (Finnish also for everyone else)."""
+        assert self.core is not None
+        policy = self.core.policy
+        try:
+            for language in LANGUAGES:
+                commands = [BotCommand(command, policy.say(f"command.{command}", language)) for command in COMMANDS]
+                await self.application.bot.set_my_commands(commands, language_code=language)
+            default = [BotCommand(c, policy.say(f"command.{c}", self.core.default_language)) for c in COMMANDS]
+            await self.application.bot.set_my_commands(default)
+        except TelegramError as error:
+            logger.warning("telegram commands not set: %s", type(error).__name__)
+
+    async def _resend_unconfirmed(self) -> None:
+        """After a restart: send the stored messages no earlier process confirmed sent."""
+        assert self.core is not None
+        store = self.core.store
+        for conversation_id, chat, delivered in await store.undelivered(self.name):
+            history = await store.history(conversation_id, after_seq=delivered)
+            if not history:
+                continue
+            due = [message for message in history if message.sender != "citizen"]
+            if due:
+                self.outbox.put(chat, self._items(chat, due))
+            else:
+                await self._confirm_sent(conversation_id, history[-1].seq)
+
+    # --- receiving ------------------------------------------------------------------------
+    async def webhook(self, request: web.Request) -> web.Response:
+        """Telegram's POST of one update: checked, handled and stored before the 200."""
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), self.settings.webhook_secret.encode()):
+            raise web.HTTPForbidden(text="wrong or missing secret token")
+        if not self.ready.is_set():
+            raise web.HTTPServiceUnavailable(text="starting")
+        try:
+            data = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            raise web.HTTPBadRequest(text="expected an update as JSON") from None
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            raise web.HTTPBadRequest(text="expected an update with an update_id")
+        try:
+            update = Update.de_json(data, self.application.bot)
+        except (KeyError, TypeError, ValueError):
+            raise web.HTTPBadRequest(text="not a Telegram update") from None
+        try:
+            await self.process(update)
+        except (DatabaseError, UnknownConversation):
+            # Not stored: Telegram delivers it again, and the stored update ids keep that to once.
+            raise web.HTTPServiceUnavailable(text="try again") from None
+        return web.json_response({})
+
+    async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Long polling: the Application hands each fetched update here."""
+        if isinstance(update, Update):
+            for pause in (0.5, 2.0, None):
+                try:
+                    await self.process(update)
+                    return
+                except (DatabaseError, UnknownConversation):
+                    if pause is None:
+                        raise
+                    await asyncio.sleep(pause)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The Application's errors, logged without the update (it holds the citizen's words)."""
+        error = context.error
+        logger.error(
+            "telegram update failed: %s",
+            type(error).__name__,
+            extra={"update_id": update.update_id if isinstance(update, Update) else None},
+            exc_info=(type(error), error, error.__traceback__) if error is not None else None,
+        )
+
+    async def process(self, update: Update) -> None:
+        """Handle one update, once: a redelivered or re-fetched update is recognised and skipped.
+
+        Raises:
+            DatabaseError: when it could not be stored (then it was not recorded as handled either).
+
+        """
+        assert self.core is not None
+        number = update.update_id
+        if number in self._recent or number in self._in_flight:
+            return
+        self._in_flight.add(number)
+        try:
+            if await self.core.store.processed_update(number):
+                self._remember(number)
+                return
+            await self._dispatch(update)
+            await self.core.store.write(Writes(processed_updates=[number]))
+            self._remember(number)
+        finally:
+            self._in_flight.discard(number)
+
+    def _remember(self, number: int) -> None:
+        self._recent[number] = None
+        while len(self._recent) > RECENT_UPDATES:
+            self._recent.popitem(last=False)
+
+    async def _dispatch(self, update: Update) -> None:
+        query = update.callback_query
+        if query is not None:
+            await self._pressed(update.update_id, query)
+            return
+        message = update.message
+        if message is None or message.chat.type != "private":
+            return  # groups and channels are not for citizens' own matters: nothing is read there
+        hint = _language_hint(update)
+        chat = str(message.chat.id)
+        if message.text is None:
+            if any(getattr(message, kind, None) for kind in _NON_TEXT):
+                await self._tell(chat, "unsupported_content", await self._language(chat, hint))
+            return
+        text = message.text
+        if text.startswith("/"):
+            await self._command(update.update_id, chat, text, hint)
+            return
+        if len(text) > self.config.widget.max_message_chars:
+            await self._tell(chat, "error_too_long", await self._language(chat, hint))
+            return
+        state = await self._conversation(chat, hint)
+        if not self._allowed(state):
+            await self._tell(chat, "error_rate_limited", state.language)
+            return
+        await self.core_or_fail().receive(Inbound(state.id, text=text, client_id=f"tg{update.update_id}"))
+
+    async def _command(self, number: int, chat: str, text: str, hint: str | None) -> None:
+        """``/start``, ``/lang fi|sv|en``, ``/human``, ``/end``, ``/privacy``, ``/delete``; others show the menu."""
+        word, _, rest = text.partition(" ")
+        command = word[1:].split("@", 1)[0].lower()
+        argument = rest.strip().lower()
+        if command == "delete":
+            await self._erase(chat, hint)
+            return
+        if command == "start":
+            async with self._chat_lock(chat):
+                state = await self._current(chat)
+                if state is None or state.status == "closed":
+                    await self._open(chat, hint)
+                    return
+        state = await self._conversation(chat, hint)
+        action = {
+            "start": "/start",
+            "lang": f"/lang:{argument}" if argument in LANGUAGES else "/lang",
+            "human": "/human",
+            "end": "/end",
+            "privacy": "/privacy",
+        }.get(command, "/menu")
+        if not self._allowed(state):
+            await self._tell(chat, "error_rate_limited", state.language)
+            return
+        label = word.split("@", 1)[0] + (f" {argument}" if command == "lang" and argument else "")
+        await self.core_or_fail().receive(Inbound(state.id, action=action, label=label, client_id=f"tg{number}"))
+
+    async def _pressed(self, number: int, query: CallbackQuery) -> None:
+        """A button: answered at once (Telegram's spinner stops), then handled like a pressed widget button."""
+        with contextlib.suppress(TelegramError):
+            await query.answer()
+        message = query.message
+        if not isinstance(message, Message) or message.chat.type != "private":
+            return
+        chat = str(message.chat.id)
+        action = query.data or ""
+        if not _ACTION.match(action):
+            return
+        label = _button_label(message, action)
+        with contextlib.suppress(TelegramError):
+            await message.edit_reply_markup(reply_markup=None)  # one press per question, as in the widget
+        if action == "/new":
+            async with self._chat_lock(chat):
+                await self._open(chat, _language_hint_of(query.from_user.language_code))
+            return
+        state = await self._conversation(chat, None)
+        if not self._allowed(state):
+            await self._tell(chat, "error_rate_limited", state.language)
+            return
+        await self.core_or_fail().receive(Inbound(state.id, action=action, label=label, client_id=f"tg{number}"))
+
+    async def _erase(self, chat: str, hint: str | None) -> None:
+        """``/delete``: every conversation of this chat, with its messages, is deleted now."""
+        core = self.core_or_fail()
+        async with self._chat_lock(chat):
+            language = await self._language(chat, hint)
+            for conversation_id in await core.store.conversation_ids(self.name, chat):
+                await core.erase(conversation_id)
+            self._chats.pop(chat, None)
+            self._queue_note.pop(chat, None)
+            self.outbox.drop(chat)
+        await self._tell(chat, "conversation_erased", language)
+
+    # --- conversations of chats ------------------------------------------------------------
+    def core_or_fail(self) -> DialogueCore:
+        """The dialogue core (the channel handles nothing before it started)."""
+        if self.core is None:
+            raise RuntimeError("the Telegram channel has not started")
+        return self.core
+
+    def _chat_lock(self, chat: str) -> asyncio.Lock:
+        lock = self._chat_locks.get(chat)
+        if lock is None:
+            lock = self._chat_locks[chat] = asyncio.Lock()
+        return lock
+
+    async def _current(self, chat: str) -> ConversationState | None:
+        """The chat's newest conversation, if it has one that still exists."""
+        core = self.core_or_fail()
+        known = self._chats.get(chat)
+        if known is not None:
+            try:
+                return await core.conversation(known)
+            except UnknownConversation:
+                self._chats.pop(chat, None)  # purged
+        found = await core.store.find_by_channel_ref(self.name, chat)
+        if found is None:
+            return None
+        self._chats[chat] = found.id
+        return await core.conversation(found.id)
+
+    async def _conversation(self, chat: str, hint: str | None) -> ConversationState:
+        """The chat's conversation, opened (with the privacy notice and the menu) if it has none."""
+        async with self._chat_lock(chat):
+            state = await self._current(chat)
+            if state is None:
+                state = await self._open(chat, hint)
+            return state
+
+    async def _open(self, chat: str, hint: str | None) -> ConversationState:
+        core = self.core_or_fail()
+        state, _token, opening = await core.open(self.name, hint, channel_ref=chat)
+        self._chats[chat] = state.id
+        await core.deliver(state, opening)
+        return state
+
+    async def _language(self, chat: str, hint: str | None) -> str:
+        """The language to tell this chat something in: its conversation's, else the app's, else the default."""
+        state = await self._current(chat)
+        if state is not None:
+            return state.language
+        return hint or self.core_or_fail().default_language
+
+    def _allowed(self, state: ConversationState) -> bool:
+        """A flood from one chat is slowed down as in the widget (the limits of ``widget:``)."""
+        bucket = self._buckets.get(state.id)
+        if bucket is None:
+            widget = self.config.widget
+            bucket = self._buckets[state.id] = TokenBucket(widget.messages_per_minute / 60.0, widget.burst)
+        return bucket.take()
+
+    # --- sending ----------------------------------------------------------------------------
+    async def deliver(
+        self, conversation: ConversationState, messages: Sequence[Outbound], origin: object | None = None
+    ) -> None:
+        """Queue what the bot, an advisor or the system said for the conversation's chat."""
+        chat = conversation.channel_ref
+        if not chat:
+            return
+        due = [message for message in messages if message.sender != "citizen"]
+        if due:
+            self.outbox.put(chat, self._items(chat, due))
+
+    async def signal(self, conversation: ConversationState, payload: dict[str, Any]) -> None:
+        """An advisor typing shows as "typing..."; the queue position is one message, edited as it changes."""
+        chat = conversation.channel_ref
+        if not chat:
+            return
+        if payload.get("type") == "typing":
+            now = time.monotonic()
+            if now - self._typing_at.get(chat, 0.0) >= TYPING_EVERY_SECONDS:
+                self._typing_at[chat] = now
+                with contextlib.suppress(TelegramError):
+                    await self.application.bot.send_chat_action(int(chat), ChatAction.TYPING)
+        elif payload.get("type") == "queue" and isinstance(payload.get("text"), str) and payload["text"]:
+            text = str(payload["text"])
+            self.outbox.put(chat, [Item(lambda: self._show_queue(chat, text), kind="queue")])
+
+    def _items(self, chat: str, messages: Sequence[Outbound]) -> list[Item]:
+        items: list[Item] = []
+        for message in messages:
+            parts = _split(_text_of(message))
+            for index, part in enumerate(parts):
+                last = index == len(parts) - 1
+                markup = _keyboard(message.buttons) if last else None
+                items.append(
+                    Item(
+                        self._sender(chat, part, markup),
+                        conversation_id=message.conversation_id,
+                        seq=message.seq if last else None,
+                        kind=message.kind,
+                    )
+                )
+        return items
+
+    def _sender(self, chat: str, text: str, markup: InlineKeyboardMarkup | None) -> Any:
+        async def send() -> None:
+            await self.application.bot.send_message(int(chat), text, reply_markup=markup)
+            self._queue_note.pop(chat, None)  # the next queue position goes below this message
+
+        return send
+
+    async def _show_queue(self, chat: str, text: str) -> None:
+        note = self._queue_note.get(chat)
+        if note is not None and note[1] == text:
+            return
+        bot = self.application.bot
+        if note is not None:
+            try:
+                await bot.edit_message_text(text, chat_id=int(chat), message_id=note[0])
+                self._queue_note[chat] = (note[0], text)
+                return
+            except BadRequest:
+                pass  # too old to edit, or deleted by the citizen: a new one below
+        sent = await bot.send_message(int(chat), text)
+        self._queue_note[chat] = (sent.message_id, text)
+
+    async def _tell(self, chat: str, key: str, language: str) -> None:
+        """Something that is about the channel, not the conversation (not stored): sent in order all the same."""
+        text = self.core_or_fail().policy.say(key, language).replace("{max}", str(self.config.widget.max_message_chars))
+        self.outbox.put(chat, [Item(self._sender(chat, text, None), kind=key)])
+
+    async def _confirm_sent(self, conversation_id: str, seq: int) -> None:
+        await self.core_or_fail().store.write(Writes(delivered={conversation_id: seq}))
+
+
+def build_application(settings: TelegramSettings) -> Application[Any, Any, Any, Any, Any, Any]:
+    """python-telegram-bot's Application for the configured Bot API server and mode."""
+    api = settings.api_url.rstrip("/")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .connection_pool_size(64)
+        .pool_timeout(10.0)
+        .get_updates_read_timeout(settings.poll_timeout_seconds + 10.0)
+        .concurrent_updates(False)  # polling: one chat's updates in the order Telegram sent them
+    )
+    if settings.mode != "polling":
+        builder = builder.updater(None)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would flood the log
+    return builder.build()
+
+
+def judge_failure(error: BaseException) -> Failure:
+    """What a failed Bot API call means for the message (see :class:`~bot.handlers.outbox.Verdict`)."""
+    if isinstance(error, RetryAfter):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the int/timedelta transition of python-telegram-bot 22
+            wait = error.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
+        return Failure(Verdict.RETRY, seconds)
+    if isinstance(error, Forbidden):
+        return Failure(Verdict.ABANDON)  # blocked by the person, or the chat is gone
+    if isinstance(error, InvalidToken | BadRequest):
+        return Failure(Verdict.DROP)
+    if isinstance(error, NetworkError | TelegramError | OSError):
+        return Failure(Verdict.RETRY)
+    return Failure(Verdict.DROP)
+
+
+def _polling_error(error: TelegramError) -> None:
+    """The Updater retries by itself; say so once per failure, without its message."""
+    logger.warning("telegram polling failed, retrying: %s", type(error).__name__)
+
+
+def _language_hint(update: Update) -> str | None:
+    user = update.effective_user
+    return _language_hint_of(user.language_code if user is not None else None)
+
+
+def _language_hint_of(code: str | None) -> str | None:
+    """The Telegram app's language, if Neuvo speaks it: used once, to open the conversation; never stored."""
+    if not code:
+        return None
+    language = code.split("-", 1)[0].lower()
+    return language if language in LANGUAGES else None
+
+
+def _button_label(message: Message, action: str) -> str | None:
+    markup = message.reply_markup
+    if markup is None:
+        return None
+    for row in markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == action:
+                return button.text
+    return None
+
+
+def _keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
+    """Quick replies as an inline keyboard, one button a row (labels are long on a phone)."""
+    rows = [
+        [InlineKeyboardButton(button.label, callback_data=button.action)]
+        for button in buttons
+        if len(button.action.encode()) <= MAX_CALLBACK_BYTES
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _text_of(message: Outbound) -> str:
+    """An advisor's message is signed with their display name (the bot's and the system's are not)."""
+    if message.sender == "advisor" and message.author and message.kind != "message_answer":
+        return f"{message.author}: {message.text}"
+    return message.text or "…"
+
+
+def _split(text: str) -> list[str]:
+    """Parts Telegram accepts, split at a line or word break where one is near."""
+    parts: list[str] = []
+    while len(text) > MAX_TEXT:
+        cut = max(text.rfind("\n", 0, MAX_TEXT), text.rfind(" ", 0, MAX_TEXT))
+        if cut < MAX_TEXT // 2:
+            cut = MAX_TEXT
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    parts.append(text)
+    return parts
