@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import handoff_bench, nlu_bench, server_bench
+from . import handoff_bench, nlu_bench, server_bench, telegram_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +54,7 @@ def main() -> int:
     parser.add_argument("--write", type=Path, help="markdown file to write (default: print only)")
     args = parser.parse_args()
     sections = []
-    for name, module in [("nlu", nlu_bench), ("server", server_bench), ("handoff", handoff_bench)]:
+    for name, module in [("nlu", nlu_bench), ("server", server_bench), ("handoff", handoff_bench), ("telegram", telegram_bench)]:
         print(f"running {name} benchmark...", file=sys.stderr, flush=True)
         markdown, _ = module.run()
         sections.append(markdown)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final, cast
 
 from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -22,6 +23,7 @@ from nlu.contract import LANGUAGES
 from nlu.errors import NeuvoError
 
 from .passwords import PasswordRejected, check_new_password, hash_password, needs_rehash, verify_password
+from .transactions import Transactions
 
 advisors = cast(Table, Advisor.__table__)
 advisor_teams = cast(Table, AdvisorTeam.__table__)
@@ -129,7 +131,7 @@ def clean_display_name(value: Any) -> str:
 
 
 class AccountStore:
-    """Accounts and sessions; every change is one short transaction of its own."""
+    """Accounts and sessions; every change is one short transaction of its own (see transactions.py)."""
 
     def __init__(
         self,
@@ -141,6 +143,7 @@ class AccountStore:
         lockout_minutes: int = 15,
     ) -> None:
         self.engine = engine
+        self.transactions = Transactions(engine)
         self.teams = tuple(teams)
         self.default_capacity = default_capacity
         self.lockout_after = lockout_after
@@ -206,30 +209,34 @@ class AccountStore:
         secret = self._password(password, login)
         digest = await asyncio.to_thread(hash_password, secret)
         now = dt.datetime.now(dt.UTC)
-        try:
-            async with self.engine.begin() as connection:
-                result = await connection.execute(
-                    insert(advisors).values(
-                        name=login,
-                        display_name=shown,
-                        role=role,
-                        password_hash=digest,
-                        capacity=capacity,
-                        language=language if language in LANGUAGES else "fi",
-                        active=True,
-                        failed_logins=0,
-                        password_changed_at=now,
-                        created_at=now,
-                        updated_at=now,
-                    )
+
+        def add(connection: Connection) -> int:
+            result = connection.execute(
+                insert(advisors).values(
+                    name=login,
+                    display_name=shown,
+                    role=role,
+                    password_hash=digest,
+                    capacity=capacity,
+                    language=language if language in LANGUAGES else "fi",
+                    active=True,
+                    failed_logins=0,
+                    password_changed_at=now,
+                    created_at=now,
+                    updated_at=now,
                 )
-                key = result.inserted_primary_key
-                assert key is not None
-                advisor_id = int(key[0])
-                if team_ids:
-                    await connection.execute(
-                        insert(advisor_teams), [{"advisor_id": advisor_id, "team": team} for team in team_ids]
-                    )
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            advisor_id = int(key[0])
+            if team_ids:
+                connection.execute(
+                    insert(advisor_teams), [{"advisor_id": advisor_id, "team": team} for team in team_ids]
+                )
+            return advisor_id
+
+        try:
+            advisor_id = await self.transactions.run(add)
         except IntegrityError:
             raise AccountError("exists", f"an account named {login!r} exists already", "name") from None
         except (SQLAlchemyError, OSError) as exc:
@@ -279,16 +286,19 @@ class AccountStore:
             values["password_hash"] = await asyncio.to_thread(hash_password, secret)
             values["password_changed_at"] = now
         values["updated_at"] = now
-        async with self.engine.begin() as connection:
-            await connection.execute(update(advisors).where(advisors.c.id == advisor_id).values(**values))
+
+        def change(connection: Connection) -> None:
+            connection.execute(update(advisors).where(advisors.c.id == advisor_id).values(**values))
             if new_teams is not None:
-                await connection.execute(delete(advisor_teams).where(advisor_teams.c.advisor_id == advisor_id))
+                connection.execute(delete(advisor_teams).where(advisor_teams.c.advisor_id == advisor_id))
                 if new_teams:
-                    await connection.execute(
+                    connection.execute(
                         insert(advisor_teams), [{"advisor_id": advisor_id, "team": team} for team in new_teams]
                     )
             if "password" in changes or changes.get("active") is False:
-                await connection.execute(delete(sessions).where(sessions.c.advisor_id == advisor_id))
+                connection.execute(delete(sessions).where(sessions.c.advisor_id == advisor_id))
+
+        await self.transactions.run(change)
         updated = await self.get(advisor_id)
         assert updated is not None
         return updated
@@ -360,19 +370,23 @@ class AccountStore:
             values: dict[str, Any] = {"failed_logins": failures}
             if failures >= self.lockout_after:
                 values.update(failed_logins=0, locked_until=now + self.lockout)
-            async with self.engine.begin() as connection:
-                await connection.execute(update(advisors).where(advisors.c.id == row["id"]).values(**values))
+            await self._set(int(row["id"]), values)
             if failures >= self.lockout_after:
                 raise LoginRefused("locked", retry_after=int(self.lockout.total_seconds()))
             raise LoginRefused("invalid_credentials")
         values = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
         if needs_rehash(str(stored)):
             values["password_hash"] = await asyncio.to_thread(hash_password, secret)
-        async with self.engine.begin() as connection:
-            await connection.execute(update(advisors).where(advisors.c.id == row["id"]).values(**values))
+        await self._set(int(row["id"]), values)
         account = await self.get(int(row["id"]))
         assert account is not None
         return account
+
+    async def _set(self, advisor_id: int, values: dict[str, Any]) -> None:
+        """Change columns of one account's row."""
+        await self.transactions.run(
+            lambda connection: connection.execute(update(advisors).where(advisors.c.id == advisor_id).values(**values))
+        )
 
     async def change_password(self, advisor_id: int, current: Any, new: Any) -> None:
         """An advisor's own password change: the current one must be right.
@@ -396,8 +410,8 @@ class AccountStore:
         token = secrets.token_urlsafe(32)
         now = dt.datetime.now(dt.UTC)
         record = SessionRecord(session_key(token), advisor_id, secrets.token_urlsafe(32), now, now, now + lifetime)
-        async with self.engine.begin() as connection:
-            await connection.execute(
+        await self.transactions.run(
+            lambda connection: connection.execute(
                 insert(sessions).values(
                     id=record.id,
                     advisor_id=advisor_id,
@@ -407,6 +421,7 @@ class AccountStore:
                     expires_at=record.expires_at,
                 )
             )
+        )
         return token, record
 
     async def find_session(self, key: str) -> SessionRecord | None:
@@ -421,29 +436,31 @@ class AccountStore:
 
     async def touch_session(self, key: str, at: dt.datetime) -> None:
         """Record that a session was used (for the idle timeout)."""
-        async with self.engine.begin() as connection:
-            await connection.execute(update(sessions).where(sessions.c.id == key).values(last_seen_at=at))
+        await self.transactions.run(
+            lambda connection: connection.execute(update(sessions).where(sessions.c.id == key).values(last_seen_at=at))
+        )
 
     async def close_session(self, key: str) -> None:
         """End a session (logout)."""
-        async with self.engine.begin() as connection:
-            await connection.execute(delete(sessions).where(sessions.c.id == key))
+        await self.transactions.run(lambda connection: connection.execute(delete(sessions).where(sessions.c.id == key)))
 
     async def close_sessions_of(self, advisor_id: int, *, keep: str | None = None) -> None:
         """End every session of an account (except ``keep``)."""
         condition = sessions.c.advisor_id == advisor_id
         if keep is not None:
             condition = condition & (sessions.c.id != keep)
-        async with self.engine.begin() as connection:
-            await connection.execute(delete(sessions).where(condition))
+        await self.transactions.run(lambda connection: connection.execute(delete(sessions).where(condition)))
 
     async def purge_sessions(self, now: dt.datetime, idle: dt.timedelta) -> int:
         """Delete sessions that expired or went idle."""
-        async with self.engine.begin() as connection:
-            result = await connection.execute(
-                delete(sessions).where((sessions.c.expires_at < now) | (sessions.c.last_seen_at < now - idle))
+        return await self.transactions.run(
+            lambda connection: int(
+                connection.execute(
+                    delete(sessions).where((sessions.c.expires_at < now) | (sessions.c.last_seen_at < now - idle))
+                ).rowcount
+                or 0
             )
-        return int(result.rowcount or 0)
+        )
 
 
 def _account(row: Any, teams: tuple[str, ...]) -> Account:

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.store import Store, Writes, audit_log
 
+from .transactions import Transactions
+
 
 def audit_row(
     advisor_id: int | None, action: str, conversation_id: str | None = None, **details: Any
@@ -29,6 +31,7 @@ class AuditLog:
     def __init__(self, store: Store, engine: AsyncEngine) -> None:
         self.store = store
         self.engine = engine
+        self.transactions = Transactions(engine)
 
     async def record(
         self, advisor_id: int | None, action: str, conversation_id: str | None = None, **details: Any
@@ -60,6 +63,6 @@ class AuditLog:
     async def purge(self, older_than_days: int, now: dt.datetime | None = None) -> int:
         """Delete entries older than the audit retention."""
         cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=older_than_days)
-        async with self.engine.begin() as connection:
-            result = await connection.execute(delete(audit_log).where(audit_log.c.at < cutoff))
-        return int(result.rowcount or 0)
+        return await self.transactions.run(
+            lambda connection: int(connection.execute(delete(audit_log).where(audit_log.c.at < cutoff)).rowcount or 0)
+        )

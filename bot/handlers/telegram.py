@@ -22,14 +22,19 @@ import contextlib
 import datetime as dt
 import hmac
 import logging
+import os
 import re
 import time
-import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, ClassVar, Final
 
 from aiohttp import web
+
+# python-telegram-bot 22 moves time periods (RetryAfter.retry_after, timeouts) from int seconds to
+# timedelta; until then each int read warns. Neuvo takes the timedelta form, the library's future.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 from telegram import (
     BotCommand,
     CallbackQuery,
@@ -68,6 +73,8 @@ ALLOWED_UPDATES: Final = ["message", "callback_query"]
 RECENT_UPDATES: Final = 10_000
 #: Tries of the Bot API at start before the channel gives up until the next pause.
 START_BACKOFF_SECONDS: Final = (1.0, 2.0, 5.0, 10.0, 30.0)
+#: How long a stopping server keeps sending what is queued; the rest is sent after the restart.
+SHUTDOWN_SEND_SECONDS: float = 5.0
 #: At most one "typing..." to a chat this often (Telegram shows it for about five seconds).
 TYPING_EVERY_SECONDS: Final = 4.0
 _ACTION: Final = re.compile(r"^/[a-z_]+(:[A-Za-z0-9_.-]{1,64})?$")
@@ -101,7 +108,8 @@ class TelegramChannel(Channel):
         self.outbox = Outbox(judge_failure, self._confirm_sent)
         #: Set once the Bot API answered and updates flow (tests and readiness wait for it).
         self.ready = asyncio.Event()
-        self._starter: asyncio.Task[None] | None = None
+        #: Reaching the Bot API at start (done when ready, or given up).
+        self.connecting: asyncio.Task[None] | None = None
         self._chats: dict[str, str] = {}
         self._chat_locks: dict[str, asyncio.Lock] = {}
         self._recent: OrderedDict[int, None] = OrderedDict()
@@ -128,7 +136,7 @@ class TelegramChannel(Channel):
         self.core = core
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
-        self._starter = asyncio.create_task(self._connect(), name="telegram-start")
+        self.connecting = asyncio.create_task(self._connect(), name="telegram-start")
 
     async def _connect(self) -> None:
         """Initialise the Application (getMe), announce the commands, resend, then poll or set the webhook."""
@@ -171,16 +179,16 @@ class TelegramChannel(Channel):
 
     async def stop(self) -> None:
         """Stop fetching, finish what is being handled, send what can be sent, and close the connections."""
-        if self._starter is not None and not self._starter.done():
-            self._starter.cancel()
+        if self.connecting is not None and not self.connecting.done():
+            self.connecting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._starter
+                await self.connecting
         application = self.application
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:
             await application.stop()  # handles the updates already fetched first
-        await self.outbox.close(timeout=5.0)
+        await self.outbox.close(timeout=SHUTDOWN_SEND_SECONDS)
         with contextlib.suppress(TelegramError):
             await application.shutdown()
         self.ready.clear()
@@ -228,7 +236,8 @@ class TelegramChannel(Channel):
             raise web.HTTPBadRequest(text="expected an update with an update_id")
         try:
             update = Update.de_json(data, self.application.bot)
-        except (KeyError, TypeError, ValueError):
+        except (AttributeError, KeyError, TypeError, ValueError):
+            # python-telegram-bot trusts the schema: a field of the wrong type fails in many ways.
             raise web.HTTPBadRequest(text="not a Telegram update") from None
         try:
             await self.process(update)
@@ -532,9 +541,7 @@ def build_application(settings: TelegramSettings) -> Application[Any, Any, Any, 
 def judge_failure(error: BaseException) -> Failure:
     """What a failed Bot API call means for the message (see :class:`~bot.handlers.outbox.Verdict`)."""
     if isinstance(error, RetryAfter):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the int/timedelta transition of python-telegram-bot 22
-            wait = error.retry_after
+        wait = error.retry_after
         seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
         return Failure(Verdict.RETRY, seconds)
     if isinstance(error, Forbidden):

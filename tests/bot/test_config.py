@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError, load_config, with_overrides
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -69,3 +69,57 @@ def test_a_fact_falls_back_to_finnish_when_the_language_is_missing(tmp_path: Pat
     assert config.fact("hours.phone", "en") == "ma-pe"
     with pytest.raises(KeyError):
         config.fact("hours.nothing", "fi")
+
+
+# --- the Telegram channel --------------------------------------------------------------------------
+
+TOKEN = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
+
+
+def test_telegram_is_off_without_a_token_and_on_with_one_from_the_environment(root: Path) -> None:
+    assert not load_config(root / "config.yml", environ={}).telegram.enabled
+    config = load_config(root / "config.yml", environ={"TELEGRAM_TOKEN": TOKEN})
+    assert config.telegram.enabled
+    assert (config.telegram.mode, config.telegram.api_url) == ("polling", "https://api.telegram.org")
+    assert TOKEN not in repr(config)  # a secret is never shown
+
+
+def test_bad_telegram_settings_are_named_without_quoting_the_secrets(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "telegram:\n  token: 'my-secret-token'\n  api_url: telegram.org\n  mode: push\n"
+        "  webhook:\n    secret_token: 'has spaces'\n    max_connections: 500\n",
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(path, environ={})
+    problems = raised.value.problems
+    assert any(p.startswith("telegram.token: expected a bot token") for p in problems)
+    assert any(p.startswith("telegram.api_url: expected an http(s) URL") for p in problems)
+    assert any(p.startswith("telegram.mode: expected polling, webhook or off") for p in problems)
+    assert any(p.startswith("telegram.webhook.max_connections: expected a number from 1 to 100") for p in problems)
+    assert "my-secret-token" not in str(raised.value)
+    assert "has spaces" not in str(raised.value)
+
+
+def test_webhook_mode_needs_a_secret_token(tmp_path: Path) -> None:
+    path = write(tmp_path, f"telegram:\n  token: '{TOKEN}'\n  mode: webhook\n")
+    with pytest.raises(ConfigError, match=r"telegram\.webhook\.secret_token: required in webhook mode"):
+        load_config(path, environ={})
+    config = load_config(path, environ={"NEUVO_TELEGRAM__WEBHOOK__SECRET_TOKEN": "s3cret_ok"})
+    assert config.telegram.webhook_secret == "s3cret_ok"
+
+
+def test_serve_flags_override_the_telegram_settings_and_are_checked(root: Path) -> None:
+    config = load_config(root / "config.yml", environ={})
+    changed = with_overrides(
+        config, telegram_token=TOKEN, telegram_api_url="http://127.0.0.1:8081", telegram_mode="polling"
+    )
+    assert (changed.telegram.token, changed.telegram.api_url, changed.telegram.enabled) == (
+        TOKEN,
+        "http://127.0.0.1:8081",
+        True,
+    )
+    with pytest.raises(ConfigError, match="--telegram-api-url: expected an http"):
+        with_overrides(config, telegram_api_url="ftp://x")
+    with pytest.raises(ConfigError, match=r"telegram\.webhook\.secret_token: required"):
+        with_overrides(config, telegram_token=TOKEN, telegram_mode="webhook")

@@ -1,0 +1,284 @@
+"""Telegram webhook targets: >= 500 updates/s handled with replies sent, p99 < 100 ms from update to reply request.
+
+Two roles in one module, as in the handoff benchmark. ``run()`` starts this module as a separate
+driver process (``--drive``), which starts a Bot API peer on loopback (``tests/telegram/bot_api_peer.py``,
+the same server the tests use) and says so; then ``run()`` starts ``neuvo serve`` in webhook mode on
+a fresh SQLite database, pointed at that peer. The driver waits until the webhook answers, opens every
+chat with ``/start`` (not measured), then posts citizen messages to the webhook as Telegram would
+(JSON, secret header), open loop at a steady total rate, and matches each to the first ``sendMessage``
+the peer receives for that chat after it was posted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from .server_bench import ROOT, free_port, rss_mb, texts, wait_ready
+from .ws_load import percentile
+
+CHATS = 500
+RATE = 500.0
+SECONDS = 20.0
+SECRET = "bench-secret_0123456789"
+FIRST_CHAT = 10_000_000
+
+
+async def drive(peer_port: int, server_port: int, rate: float, seconds: float, chats: int) -> dict[str, Any]:
+    """Run the peer, wait for the server, open the chats, then send the load and measure."""
+    from tests.telegram.bot_api_peer import BotApiPeer
+
+    peer = BotApiPeer()
+    await peer.start_on(peer_port)
+    print(json.dumps({"event": "peer_ready"}), flush=True)
+    webhook = f"http://127.0.0.1:{server_port}/telegram/webhook"
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+    connector = aiohttp.TCPConnector(limit=256)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def post(update: dict[str, Any]) -> int:
+            async with session.post(webhook, data=json.dumps(update), headers=headers) as response:
+                await response.read()
+                return response.status
+
+        deadline = time.monotonic() + 180
+        while True:  # the server is up when its webhook handles an (empty) update
+            try:
+                if await post(peer.push({})) == 200:
+                    break
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the webhook never answered 200")
+            await asyncio.sleep(0.5)
+
+        ids = [FIRST_CHAT + n for n in range(chats)]
+        for start in range(0, chats, 50):
+            await asyncio.gather(*(post(peer.user_sends(chat, "/start")) for chat in ids[start : start + 50]))
+        await peer.wait_for("sendMessage", count=3 * chats, timeout=120)
+        await asyncio.sleep(1.0)
+        print(json.dumps({"event": "chats_open"}), flush=True)
+
+        pool = json.loads(Path(os.environ["NEUVO_BENCH_TEXTS"]).read_text())
+        total = int(rate * seconds)
+        phase = {chat: random.random() * chats / rate for chat in ids}
+        plan = sorted((phase[ids[i % chats]] + (i // chats) * chats / rate, ids[i % chats]) for i in range(total))
+        posted: list[tuple[int, float]] = []
+        statuses: dict[int, int] = {}
+        marker = len(peer.calls)
+        began = time.monotonic()
+        tasks = []
+
+        async def send(chat: int, text: str) -> None:
+            update = peer.user_sends(chat, text[:1000])
+            posted.append((chat, time.monotonic()))
+            status = await post(update)
+            statuses[status] = statuses.get(status, 0) + 1
+
+        for at, chat in plan:
+            delay = began + at - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(send(chat, random.choice(pool))))
+        await asyncio.gather(*tasks)
+        sent_seconds = time.monotonic() - began
+        await asyncio.sleep(2.0)  # the last replies
+        replies: dict[int, list[float]] = {}
+        for call in peer.calls[marker:]:
+            if call.method == "sendMessage":
+                replies.setdefault(int(call.params["chat_id"]), []).append(call.at)
+    await peer.close()
+
+    latencies: list[float] = []
+    unanswered = 0
+    by_chat: dict[int, list[float]] = {}
+    for chat, at in posted:
+        by_chat.setdefault(chat, []).append(at)
+    for chat, times in by_chat.items():
+        times.sort()
+        answers = replies.get(chat, [])
+        for index, at in enumerate(times):
+            until = times[index + 1] if index + 1 < len(times) else float("inf")
+            first = next((r for r in answers if at <= r < until), None)
+            if first is None:
+                unanswered += 1
+            else:
+                latencies.append((first - at) * 1000)
+    latencies.sort()
+    return {
+        "posted": len(posted),
+        "statuses": statuses,
+        "seconds": sent_seconds,
+        "throughput": len(posted) / sent_seconds,
+        "answered": len(latencies),
+        "unanswered": unanswered,
+        "replies": sum(len(r) for r in replies.values()),
+        "p50_ms": percentile(latencies, 50),
+        "p90_ms": percentile(latencies, 90),
+        "p99_ms": percentile(latencies, 99),
+        "max_ms": latencies[-1] if latencies else float("nan"),
+    }
+
+
+def stored(database: Path) -> dict[str, int]:
+    """What the server stored: citizen messages, handled update ids, messages stored twice."""
+    with sqlite3.connect(database) as connection:
+        citizen = connection.execute("select count(*) from messages where sender = 'citizen'").fetchone()[0]
+        updates = connection.execute("select count(*) from telegram_updates").fetchone()[0]
+        twice = connection.execute(
+            "select count(*) from (select conversation_id, client_id from messages where client_id is not null "
+            "group by conversation_id, client_id having count(*) > 1)"
+        ).fetchone()[0]
+        unconfirmed = connection.execute(
+            "select count(*) from conversations where coalesce(delivered_seq, 0) < last_seq"
+        ).fetchone()[0]
+    return {"citizen": citizen, "updates": updates, "twice": twice, "unconfirmed": unconfirmed}
+
+
+def run() -> tuple[str, dict[str, Any]]:
+    """Measure the webhook path; describe it as markdown."""
+    if not (ROOT / ".neuvo" / "model").exists():
+        subprocess.run([sys.executable, "-m", "bot", "train"], cwd=ROOT, check=True, capture_output=True)
+    with tempfile.TemporaryDirectory() as name:
+        directory = Path(name)
+        texts_file = directory / "texts.json"
+        texts_file.write_text(json.dumps(texts(), ensure_ascii=False))
+        database = directory / "bench.db"
+        peer_port, port = free_port(), free_port()
+        driver = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.telegram_bench", "--drive", str(peer_port), str(port)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "NEUVO_BENCH_TEXTS": str(texts_file)},
+        )
+        assert driver.stdout is not None
+        assert json.loads(driver.stdout.readline())["event"] == "peer_ready"
+        from tests.telegram.bot_api_peer import TOKEN
+
+        env = {
+            **os.environ,
+            "NEUVO_WIDGET__MESSAGES_PER_MINUTE": "100000",
+            "NEUVO_WIDGET__BURST": "100000",
+            "NEUVO_NLU__MODEL_DIR": str(ROOT / ".neuvo" / "model"),
+            "NEUVO_HANDOFF__HOURS": "always",
+            "TELEGRAM_TOKEN": TOKEN,
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        }
+        neuvo = [sys.executable, "-m", "bot", "--config", str(ROOT / "config.yml")]
+        url = f"sqlite:///{database}"
+        subprocess.run([*neuvo, "db", "upgrade", "--db", url], check=True, env=env, capture_output=True)
+        server = subprocess.Popen(
+            [
+                *neuvo,
+                "serve",
+                "--port",
+                str(port),
+                "--db",
+                url,
+                "--telegram-mode",
+                "webhook",
+                "--telegram-api-url",
+                f"http://127.0.0.1:{peer_port}",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_ready(port)
+            assert json.loads(driver.stdout.readline())["event"] == "chats_open"
+            open_memory, _ = rss_mb(server.pid)
+            result = json.loads(driver.stdout.readline())
+            driver.wait(timeout=60)
+            _, peak_memory = rss_mb(server.pid)
+        finally:
+            if driver.poll() is None:
+                driver.kill()
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=30)
+        counts = stored(database)
+    measured = counts["citizen"]  # the /start presses are choices, not typed messages... see below
+    rows = [
+        (
+            "updates handled per second, replies sent to the Bot API",
+            ">= 500",
+            f"{result['throughput']:.0f} ({result['posted']} updates in {result['seconds']:.1f} s)",
+            result["throughput"] >= 500 * 0.98 and result["unanswered"] == 0,
+        ),
+        ("update -> first reply request, p99", "< 100 ms", f"{result['p99_ms']:.1f} ms", result["p99_ms"] < 100),
+        (
+            "same, p50 / p90 / max",
+            "",
+            f"{result['p50_ms']:.1f} / {result['p90_ms']:.1f} / {result['max_ms']:.1f} ms",
+            None,
+        ),
+        (
+            "webhook answers",
+            "all 200",
+            ", ".join(f"{count} x {status}" for status, count in sorted(result["statuses"].items())),
+            set(result["statuses"]) == {200},
+        ),
+        (
+            "updates unanswered / stored twice / replies not confirmed sent",
+            "0 / 0 / 0",
+            f"{result['unanswered']} / {counts['twice']} / {counts['unconfirmed']}",
+            result["unanswered"] == 0 and counts["twice"] == 0 and counts["unconfirmed"] == 0,
+        ),
+        (
+            "server memory with 500 chats open (peak)",
+            "",
+            f"{open_memory:.0f} MB ({peak_memory:.0f} MB)",
+            None,
+        ),
+    ]
+    table = "\n".join(
+        f"| {name} | {target} | {value} | {'' if good is None else ('met' if good else '**NOT MET**')} |"
+        for name, target, value, good in rows
+    )
+    markdown = f"""## Telegram webhook (issue: Telegram channel)
+
+`neuvo serve --telegram-mode webhook` on SQLite in one process, python-telegram-bot's Application
+sending through its own HTTP client to a Bot API peer on loopback (`tests/telegram/bot_api_peer.py`,
+in a separate driver process). The driver opens {CHATS} private chats with `/start` (not measured),
+then posts {RATE:.0f} citizen messages per second in total for {SECONDS:.0f} s to the webhook, as Telegram
+does (JSON with the secret header; open loop, each chat every {CHATS / RATE:.1f} s, random phase), texts
+drawn from the labelled case files. The webhook answers 200 only once the update is handled and stored;
+the latency is from posting an update to the peer receiving the first `sendMessage` for that chat.
+{measured} citizen messages and {counts["updates"]} handled update ids were stored.
+
+| figure | target | measured | |
+|---|---|---|---|
+{table}
+"""
+    return markdown, {"result": result, "stored": counts, "memory_mb": (open_memory, peak_memory)}
+
+
+def main() -> None:
+    """The driver process (``--drive PEER_PORT SERVER_PORT``), or the whole benchmark printed."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--drive", nargs=2, type=int, metavar=("PEER_PORT", "SERVER_PORT"))
+    args = parser.parse_args()
+    if args.drive:
+        result = asyncio.run(drive(args.drive[0], args.drive[1], RATE, SECONDS, CHATS))
+        print(json.dumps(result), flush=True)
+        return
+    markdown, _ = run()
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()
