@@ -54,7 +54,12 @@ def main() -> int:
     parser.add_argument("--write", type=Path, help="markdown file to write (default: print only)")
     args = parser.parse_args()
     sections = []
-    for name, module in [("nlu", nlu_bench), ("server", server_bench), ("handoff", handoff_bench), ("telegram", telegram_bench)]:
+    for name, module in [
+        ("nlu", nlu_bench),
+        ("server", server_bench),
+        ("handoff", handoff_bench),
+        ("telegram", telegram_bench),
+    ]:
         print(f"running {name} benchmark...", file=sys.stderr, flush=True)
         markdown, _ = module.run()
         sections.append(markdown)
