@@ -58,9 +58,12 @@ from ..storage.database import DatabaseError
 from ..storage.store import Writes
 from .base import Channel
 from .outbox import Failure, Item, Outbox, Verdict
+from .telegram_http import AiohttpRequest
 
 logger = logging.getLogger(__name__)
 
+#: Connections to the Bot API for replies (Telegram itself allows about 30 messages a second per bot).
+REPLY_CONNECTIONS: Final = 32
 #: Telegram refuses longer messages; longer texts are sent in parts.
 MAX_TEXT: Final = 4096
 #: Telegram refuses callback data over 64 bytes.
@@ -75,6 +78,8 @@ RECENT_UPDATES: Final = 10_000
 START_BACKOFF_SECONDS: Final = (1.0, 2.0, 5.0, 10.0, 30.0)
 #: How long a stopping server keeps sending what is queued; the rest is sent after the restart.
 SHUTDOWN_SEND_SECONDS: float = 5.0
+#: The queue position is shown to a chat at most this often (the newest one; Telegram limits a bot's sends).
+QUEUE_NOTE_EVERY_SECONDS: float = 20.0
 #: At most one "typing..." to a chat this often (Telegram shows it for about five seconds).
 TYPING_EVERY_SECONDS: Final = 4.0
 _ACTION: Final = re.compile(r"^/[a-z_]+(:[A-Za-z0-9_.-]{1,64})?$")
@@ -118,6 +123,9 @@ class TelegramChannel(Channel):
         self._typing_at: dict[str, float] = {}
         #: Per chat, the message showing the queue position (edited in place while nothing else was sent).
         self._queue_note: dict[str, tuple[int, str]] = {}
+        self._queue_text: dict[str, str] = {}
+        self._queue_shown: dict[str, float] = {}
+        self._queue_timer: dict[str, asyncio.TimerHandle] = {}
 
     @classmethod
     def from_config(cls, config: Config) -> TelegramChannel:
@@ -188,6 +196,9 @@ class TelegramChannel(Channel):
             await application.updater.stop()
         if application.running:
             await application.stop()  # handles the updates already fetched first
+        for timer in self._queue_timer.values():
+            timer.cancel()
+        self._queue_timer.clear()
         await self.outbox.close(timeout=SHUTDOWN_SEND_SECONDS)
         with contextlib.suppress(TelegramError):
             await application.shutdown()
@@ -383,6 +394,10 @@ class TelegramChannel(Channel):
                 await core.erase(conversation_id)
             self._chats.pop(chat, None)
             self._queue_note.pop(chat, None)
+            self._queue_text.pop(chat, None)
+            timer = self._queue_timer.pop(chat, None)
+            if timer is not None:
+                timer.cancel()
             self.outbox.drop(chat)
         await self._tell(chat, "conversation_erased", language)
 
@@ -468,7 +483,19 @@ class TelegramChannel(Channel):
                 with contextlib.suppress(TelegramError):
                     await self.application.bot.send_chat_action(int(chat), ChatAction.TYPING)
         elif payload.get("type") == "queue" and isinstance(payload.get("text"), str) and payload["text"]:
-            text = str(payload["text"])
+            self._queue_text[chat] = str(payload["text"])
+            if chat not in self._queue_timer:
+                wait = max(0.0, self._queue_shown.get(chat, -QUEUE_NOTE_EVERY_SECONDS) + QUEUE_NOTE_EVERY_SECONDS)
+                wait -= time.monotonic()
+                loop = asyncio.get_running_loop()
+                self._queue_timer[chat] = loop.call_later(max(wait, 0.0), self._queue_due, chat)
+
+    def _queue_due(self, chat: str) -> None:
+        """Show the newest queue position (each position change would be an API call for every waiting chat)."""
+        self._queue_timer.pop(chat, None)
+        text = self._queue_text.pop(chat, None)
+        if text is not None:
+            self._queue_shown[chat] = time.monotonic()
             self.outbox.put(chat, [Item(lambda: self._show_queue(chat, text), kind="queue")])
 
     def _items(self, chat: str, messages: Sequence[Outbound]) -> list[Item]:
@@ -527,14 +554,12 @@ def build_application(settings: TelegramSettings) -> Application[Any, Any, Any, 
         .token(settings.token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .connection_pool_size(64)
-        .pool_timeout(10.0)
-        .get_updates_read_timeout(settings.poll_timeout_seconds + 10.0)
+        .request(AiohttpRequest(connections=REPLY_CONNECTIONS))
+        .get_updates_request(AiohttpRequest(connections=1, read_timeout=settings.poll_timeout_seconds + 10.0))
         .concurrent_updates(False)  # polling: one chat's updates in the order Telegram sent them
     )
     if settings.mode != "polling":
         builder = builder.updater(None)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would flood the log
     return builder.build()
 
 
