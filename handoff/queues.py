@@ -158,6 +158,17 @@ class Queues:
         """Each waiting conversation's place in its team's queue, 1 first."""
         return {entry.id: place for place, entry in enumerate(self.waiting(team), start=1)}
 
+    def position(self, entry: Entry) -> int | None:
+        """One waiting conversation's place in its team's queue: counted, not sorted (asked for one entry often)."""
+        if entry.status != "queued":
+            return None
+        order = entry.order()
+        return 1 + sum(
+            1
+            for other in self._entries.values()
+            if other.status == "queued" and other.team == entry.team and other.id != entry.id and other.order() < order
+        )
+
     def inbox(self, teams: Iterable[str] | None = None) -> list[Entry]:
         """Left messages still to answer, crisis first, then oldest first."""
         wanted = set(teams) if teams is not None else None
