@@ -68,7 +68,7 @@ async def drive(peer_port: int, server_port: int, rate: float, seconds: float, c
         ids = [FIRST_CHAT + n for n in range(chats)]
         for start in range(0, chats, 50):
             await asyncio.gather(*(post(peer.user_sends(chat, "/start")) for chat in ids[start : start + 50]))
-        await peer.wait_for("sendMessage", count=3 * chats, timeout=120)
+        await peer.wait_for("sendMessage", count=2 * chats, timeout=120)
         await asyncio.sleep(1.0)
         print(json.dumps({"event": "chats_open"}), flush=True)
 
@@ -154,7 +154,8 @@ def stored(database: Path) -> dict[str, int]:
             "group by conversation_id, client_id having count(*) > 1)"
         ).fetchone()[0]
         unconfirmed = connection.execute(
-            "select count(*) from conversations where coalesce(delivered_seq, 0) < last_seq"
+            "select count(*) from messages m join conversations c on c.id = m.conversation_id "
+            "where m.sender != 'citizen' and m.seq > coalesce(c.delivered_seq, 0)"
         ).fetchone()[0]
         queued = connection.execute("select count(*) from conversations where status = 'queued'").fetchone()[0]
     return {"citizen": citizen, "updates": updates, "twice": twice, "unconfirmed": unconfirmed, "queued": queued}
@@ -191,6 +192,8 @@ def run() -> tuple[str, dict[str, Any]]:
             "TELEGRAM_WEBHOOK_SECRET": SECRET,
         }
         neuvo = [sys.executable, "-m", "bot", "--config", str(ROOT / "config.yml")]
+        if os.environ.get("NEUVO_BENCH_SERVER_LOG"):
+            neuvo.append("--verbose")
         url = f"sqlite:///{database}"
         subprocess.run([*neuvo, "db", "upgrade", "--db", url], check=True, env=env, capture_output=True)
         server = subprocess.Popen(

@@ -63,7 +63,7 @@ from .telegram_http import AiohttpRequest
 logger = logging.getLogger(__name__)
 
 #: Connections to the Bot API for replies (Telegram itself allows about 30 messages a second per bot).
-REPLY_CONNECTIONS: Final = 32
+REPLY_CONNECTIONS: Final = 100
 #: Telegram refuses longer messages; longer texts are sent in parts.
 MAX_TEXT: Final = 4096
 #: Telegram refuses callback data over 64 bytes.
@@ -78,6 +78,8 @@ RECENT_UPDATES: Final = 10_000
 START_BACKOFF_SECONDS: Final = (1.0, 2.0, 5.0, 10.0, 30.0)
 #: How long a stopping server keeps sending what is queued; the rest is sent after the restart.
 SHUTDOWN_SEND_SECONDS: float = 5.0
+#: Delivery marks are gathered this long and stored in one write.
+CONFIRM_EVERY_SECONDS: Final = 0.25
 #: The queue position is shown to a chat at most this often (the newest one; Telegram limits a bot's sends).
 QUEUE_NOTE_EVERY_SECONDS: float = 20.0
 #: At most one "typing..." to a chat this often (Telegram shows it for about five seconds).
@@ -119,11 +121,18 @@ class TelegramChannel(Channel):
         self._chat_locks: dict[str, asyncio.Lock] = {}
         self._recent: OrderedDict[int, None] = OrderedDict()
         self._in_flight: set[int] = set()
+        #: Update ids above this were never handled before unless they are in ``_recent`` (Telegram's ids
+        #: only grow): the database is asked only about ids at or below it (handled before a restart,
+        #: or forgotten from memory since).
+        self._ask_database_up_to = 0
         self._buckets: dict[str, TokenBucket] = {}
         self._typing_at: dict[str, float] = {}
         #: Per chat, the message showing the queue position (edited in place while nothing else was sent).
         self._queue_note: dict[str, tuple[int, str]] = {}
         self._queue_text: dict[str, str] = {}
+        self._sent_up_to: dict[str, int] = {}
+        #: Storing the delivery marks gathered in the last moment (awaited by whoever needs them stored).
+        self.confirming: asyncio.Task[None] | None = None
         self._queue_shown: dict[str, float] = {}
         self._queue_timer: dict[str, asyncio.TimerHandle] = {}
 
@@ -164,6 +173,7 @@ class TelegramChannel(Channel):
                 )
                 await asyncio.sleep(pause)
         await self.application.start()
+        self._ask_database_up_to = await self.core_or_fail().store.newest_processed_update()
         await self._announce_commands()
         await self._resend_unconfirmed()
         if self.settings.mode == "polling":
@@ -200,6 +210,11 @@ class TelegramChannel(Channel):
             timer.cancel()
         self._queue_timer.clear()
         await self.outbox.close(timeout=SHUTDOWN_SEND_SECONDS)
+        if self.confirming is not None and not self.confirming.done():
+            self.confirming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.confirming
+        await self._store_confirmations(delay=0.0)  # what went out before the stop is not sent again
         with contextlib.suppress(TelegramError):
             await application.shutdown()
         self.ready.clear()
@@ -292,7 +307,7 @@ class TelegramChannel(Channel):
             return
         self._in_flight.add(number)
         try:
-            if await self.core.store.processed_update(number):
+            if number <= self._ask_database_up_to and await self.core.store.processed_update(number):
                 self._remember(number)
                 return
             await self._dispatch(update)
@@ -304,7 +319,8 @@ class TelegramChannel(Channel):
     def _remember(self, number: int) -> None:
         self._recent[number] = None
         while len(self._recent) > RECENT_UPDATES:
-            self._recent.popitem(last=False)
+            forgotten, _ = self._recent.popitem(last=False)
+            self._ask_database_up_to = max(self._ask_database_up_to, forgotten)
 
     async def _dispatch(self, update: Update) -> None:
         query = update.callback_query
@@ -500,17 +516,18 @@ class TelegramChannel(Channel):
 
     def _items(self, chat: str, messages: Sequence[Outbound]) -> list[Item]:
         items: list[Item] = []
-        for message in messages:
-            parts = _split(_text_of(message))
+        for group in _bubbles(messages):
+            last_message = group[-1]
+            parts = _split("\n\n".join(_text_of(message) for message in group))
             for index, part in enumerate(parts):
                 last = index == len(parts) - 1
-                markup = _keyboard(message.buttons) if last else None
+                markup = _keyboard(last_message.buttons) if last else None
                 items.append(
                     Item(
                         self._sender(chat, part, markup),
-                        conversation_id=message.conversation_id,
-                        seq=message.seq if last else None,
-                        kind=message.kind,
+                        conversation_id=last_message.conversation_id,
+                        seq=last_message.seq if last else None,
+                        kind=last_message.kind,
                     )
                 )
         return items
@@ -543,7 +560,21 @@ class TelegramChannel(Channel):
         self.outbox.put(chat, [Item(self._sender(chat, text, None), kind=key)])
 
     async def _confirm_sent(self, conversation_id: str, seq: int) -> None:
-        await self.core_or_fail().store.write(Writes(delivered={conversation_id: seq}))
+        """Note what went out; the notes are stored together a moment later (one write, not one per reply)."""
+        self._sent_up_to[conversation_id] = max(seq, self._sent_up_to.get(conversation_id, 0))
+        if self.confirming is None or self.confirming.done():
+            self.confirming = asyncio.create_task(self._store_confirmations(), name="telegram-confirm")
+
+    async def _store_confirmations(self, delay: float = CONFIRM_EVERY_SECONDS) -> None:
+        """Store the delivery marks gathered meanwhile. A crash in between resends at most those replies."""
+        await asyncio.sleep(delay)
+        marks, self._sent_up_to = self._sent_up_to, {}
+        if not marks:
+            return
+        try:
+            await self.core_or_fail().store.write(Writes(delivered=marks))
+        except DatabaseError:
+            logger.warning("delivery marks not stored; a restart may send those replies again")
 
 
 def build_application(settings: TelegramSettings) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -615,6 +646,28 @@ def _keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
         if len(button.action.encode()) <= MAX_CALLBACK_BYTES
     ]
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _bubbles(messages: Sequence[Outbound]) -> list[list[Outbound]]:
+    """Messages that go out as one Telegram message: the bot's consecutive words, buttons only on the last.
+
+    An answer and its "Did this help?" are one message with the buttons under it, as people expect of
+    a Telegram bot (one notification, not two), and one Bot API call instead of two. The system's
+    notices (privacy, redaction) and advisors' messages stay on their own.
+    """
+    groups: list[list[Outbound]] = []
+    for message in messages:
+        previous = groups[-1][-1] if groups else None
+        if (
+            previous is not None
+            and previous.sender == message.sender == "bot"
+            and not previous.buttons
+            and sum(len(m.text) + 2 for m in groups[-1]) + len(message.text) <= MAX_TEXT
+        ):
+            groups[-1].append(message)
+        else:
+            groups.append([message])
+    return groups
 
 
 def _text_of(message: Outbound) -> str:

@@ -478,6 +478,12 @@ class Store:
         async with self.engine.connect() as connection:
             return [(row[0], row[1], int(row[2])) for row in await connection.execute(query)]
 
+    async def newest_processed_update(self) -> int:
+        """The highest Telegram update id ever handled (0 when none): ids above it are new."""
+        async with self.engine.connect() as connection:
+            newest = (await connection.execute(select(func.max(telegram_updates.c.update_id)))).scalar()
+        return int(newest or 0)
+
     async def processed_update(self, update_id: int) -> bool:
         """Whether a Telegram update was handled already (by this process or one before it)."""
         query = select(telegram_updates.c.update_id).where(telegram_updates.c.update_id == update_id)

@@ -73,8 +73,10 @@ class TelegramService(Service):
         return [str(m["text"]) for m in self.peer.sent_messages(chat)]
 
     async def settled(self) -> None:
-        """Everything handled so far has been sent (the outbox is empty)."""
+        """Everything handled so far has been sent (the outbox is empty) and marked as sent."""
         assert await self.channel.outbox.drain(10.0)
+        if self.channel.confirming is not None:
+            await self.channel.confirming
 
     async def rows(self, sql: str, **params: Any) -> list[Any]:
         assert self.engine is not None
