@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.storage.database import DatabaseError
 from bot.storage.schema import Advisor, AdvisorTeam, ConsoleSession
+from bot.storage.transactions import Transactions
 from nlu.contract import LANGUAGES
 from nlu.errors import NeuvoError
 
 from .passwords import PasswordRejected, check_new_password, hash_password, needs_rehash, verify_password
-from .transactions import Transactions
 
 advisors = cast(Table, Advisor.__table__)
 advisor_teams = cast(Table, AdvisorTeam.__table__)
@@ -131,7 +131,7 @@ def clean_display_name(value: Any) -> str:
 
 
 class AccountStore:
-    """Accounts and sessions; every change is one short transaction of its own (see transactions.py)."""
+    """Accounts and sessions; every change is one short transaction of its own (see bot/storage/transactions.py)."""
 
     def __init__(
         self,

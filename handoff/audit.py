@@ -9,8 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.store import Store, Writes, audit_log
-
-from .transactions import Transactions
+from bot.storage.transactions import Transactions
 
 
 def audit_row(

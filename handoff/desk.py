@@ -159,7 +159,12 @@ class HandoffDesk:
         common: dict[str, Any] = {
             "team": team_id,
             "team_name": team.name,
-            "hours": {language: team.hours.describe(language) for language in ("fi", "sv", "en")},
+            # A team that never opens has no hours to tell the citizen ("the chat is open closed").
+            "hours": (
+                {language: team.hours.describe(language) for language in ("fi", "sv", "en")}
+                if team.hours.has_weekly_hours
+                else {}
+            ),
             "max_wait_minutes": team.max_wait_minutes,
             "reply_by": reply_by,
         }

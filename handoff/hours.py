@@ -592,6 +592,15 @@ class OfficeHours:
 
     # -- text ---------------------------------------------------------------------------------------------------
 
+    @property
+    def has_weekly_hours(self) -> bool:
+        """Whether any weekday has opening hours.
+
+        A team configured ``hours: closed`` has none: it never staffs the chat (``describe`` says just "closed")
+        and its advisors only answer left messages. Special hours are exceptions, as in ``describe``.
+        """
+        return any(self.weekly.values())
+
     def describe(self, language: str) -> str:
         """The weekly hours as a short phrase for citizens, e.g. "ma-pe 8.00-16.00" or "Mon-Fri 8:00-16:00".
 

@@ -3,7 +3,9 @@
 A citizen who left a message outside office hours reads the answer in the widget when
 they come back in the same browser; on another device, or after clearing the browser,
 the reference code is the key. The code is a secret (60 random bits); this page is
-rate-limited per address (in memory only) so it cannot be guessed.
+rate-limited per address (in memory only) so it cannot be guessed. It finds the
+conversation by the code's SHA-256 (``conversations.reference_hash``); the code itself
+is only in the conversation's own transcript (the confirmation the citizen was shown).
 """
 
 from __future__ import annotations

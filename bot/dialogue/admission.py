@@ -33,7 +33,7 @@ class Admission:
     position: int | None = None
     wait_seconds: float | None = None
     why: Refusal | None = None
-    #: The team's name and weekly hours in each language, for what the citizen is told.
+    #: The team's name and weekly hours in each language, for what the citizen is told (no hours: it never opens).
     team_name: Mapping[str, str] = field(default_factory=dict)
     hours: Mapping[str, str] = field(default_factory=dict)
     #: The longest acceptable wait, in minutes (for "busy").
@@ -73,5 +73,9 @@ def normalize_reference(code: str) -> str:
 
 
 def reference_hash(code: str) -> str:
-    """The stored form of a reference code: whoever holds the code may read the answer, so only a hash is kept."""
+    """What a reference code is looked up by: whoever holds the code may read the answer, so lookups use a hash.
+
+    The code itself stays in the citizen's transcript (the confirmation message), which only the
+    conversation's token, its Telegram chat, or its team's advisors and admins can read.
+    """
     return hashlib.sha256(normalize_reference(code).encode()).hexdigest()

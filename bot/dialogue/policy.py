@@ -374,6 +374,8 @@ class DialoguePolicy:
             "minutes": round(admission.max_wait_minutes or 0),
         }
         key = {"closed": "handoff_closed", "busy": "handoff_busy"}.get(admission.why or "", "handoff_nobody")
+        if key == "handoff_closed" and not values["hours"]:
+            key = "handoff_closed_no_hours"  # the team never opens: no opening hours to tell
         state.dialogue["awaiting"] = "leave_message"
         turn.replies.append(
             Reply(

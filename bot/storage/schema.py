@@ -96,7 +96,9 @@ class Conversation(Base):
     )
     #: Since when the conversation waits in its queue (kept through transfers: nobody loses their place).
     queued_at: Mapped[dt.datetime | None]
-    #: SHA-256 of a left message's reference code (the code itself reads the answer, so it is not stored).
+    #: SHA-256 of a left message's reference code: /answer finds the conversation by this hash only. The code
+    #: itself is in the transcript (the confirmation message, so the citizen sees it again on return), which is
+    #: read only with the conversation's token (or in its Telegram chat) or by its team's advisors and admins.
     reference_hash: Mapped[str | None] = mapped_column(String(64))
     #: When a message was left for advisors, when it was answered, and the date promised to the citizen.
     message_at: Mapped[dt.datetime | None] = mapped_column(index=True)

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from bot.config import Config
+from bot.dialogue.admission import Admission
 from bot.dialogue.core import DialogueCore
 from bot.dialogue.model import Inbound
-from bot.dialogue.policy import DialoguePolicy
+from bot.dialogue.policy import DialoguePolicy, format_date
+from bot.dialogue.state import ConversationState
 from bot.messages import Messages
 from bot.storage.schema import ConversationStat, Event, Feedback
 from bot.storage.store import Store
+from handoff.hours import parse_office_hours
 from nlu.content import Content
 from nlu.interpreter import Interpreter
 
@@ -239,3 +245,54 @@ async def test_feedback_steps_can_be_skipped(core) -> None:
             ("/skip", ["notice"]),
         ],
     )
+
+
+@dataclass(frozen=True)
+class ClosedNow:
+    """Admissions of a team that is closed now and answers left messages: with its weekly hours, or none."""
+
+    hours: Mapping[str, str]
+
+    def admit(self, state: ConversationState, *, crisis: bool, now: dt.datetime) -> Admission:
+        return Admission(
+            "child_maintenance",
+            queue=False,
+            why="closed",
+            team_name={"fi": "Lastenvalvojat", "sv": "Barnatillsyningsmän", "en": "Child supervisors"},
+            hours=self.hours,
+            reply_by=dt.date(2030, 1, 7),
+        )
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+async def test_a_closed_team_tells_its_hours_and_a_team_that_never_opens_tells_none(
+    engine, interpreter: Interpreter, content: Content, test_config: Config, language: str
+) -> None:
+    zone = ZoneInfo("Europe/Helsinki")
+    weekdays = parse_office_hours({"weekly": {"mon-fri": "08:00-16:00"}}, zone)
+    never = parse_office_hours("closed", zone)  # hours: closed; the desk then gives no hours (handoff/desk.py)
+    messages = Messages.load(test_config.nlu.content_dir.parent / "messages.yml")
+    offers = {}
+    for name, hours in (("weekdays", {lang: weekdays.describe(lang) for lang in ("fi", "sv", "en")}), ("never", {})):
+        policy = DialoguePolicy(
+            content, messages, test_config, test_config.dialogue, retention_days=90, admissions=ClosedNow(hours)
+        )
+        core = DialogueCore(Store(engine), interpreter, policy)
+        state, _, _ = await core.open("web", language)
+        receipt = await core.receive(Inbound(state.id, action="/human", label="/human", client_id="h"))
+        [offer] = [m.text for m in receipt.messages if m.kind == "offer_message"]
+        offers[name] = offer
+
+    opening = {"fi": "Chat on avoinna {}.", "sv": "Chatten är öppen {}.", "en": "The chat is open {}."}[language]
+    assert opening.format(weekdays.describe(language)) in offers["weekdays"]
+    # A team that never opens: the same offer without the opening-hours sentence, and it never says "closed".
+    never_open = {
+        "fi": "Neuvojat (Lastenvalvojat) eivät päivystä chatissa. Voit jättää viestin",
+        "sv": "Rådgivarna (Barnatillsyningsmän) är inte tillgängliga i chatten. Du kan lämna ett meddelande",
+        "en": "The advisors (Child supervisors) are not available in the chat. You can leave a message",
+    }[language]
+    assert offers["never"].startswith(never_open), offers["never"]
+    assert opening.split(" {}")[0] not in offers["never"]
+    assert never.describe(language) not in offers["never"]
+    assert format_date(dt.date(2030, 1, 7), language) in offers["never"]
+    assert offers["never"].endswith(offers["weekdays"].split(". ", 2)[-1])  # the rest is the same

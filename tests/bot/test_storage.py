@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from bot.retention import purge
+from bot.retention import PurgeResult, purge
 from bot.storage.database import DatabaseError, async_url, create_engine, ensure_current, head_revision, upgrade
 from bot.storage.schema import Base, Conversation, ConversationStat, Message
 from bot.storage.store import Store, Writes
@@ -148,3 +148,66 @@ async def test_purging_a_conversation_takes_its_messages_with_it(engine) -> None
     async with engine.connect() as connection:
         left = (await connection.execute(select(Message.__table__))).all()
     assert left == []
+
+
+def turn(number: int, seq: int, when: dt.datetime) -> Writes:
+    """A citizen's turn in a live conversation: their message and the conversation's new state."""
+    state = conversation(number, when) | {"status": "bot", "last_seq": seq, "closed_at": None}
+    state.pop("token_hash")
+    state |= dict.fromkeys(
+        ("team", "assigned_to", "queued_at", "reference_hash", "message_at", "answered_at", "reply_by", "outcome")
+    )
+    return Writes(conversation=state, messages=[message(number, when, f"m{seq}") | {"seq": seq}])
+
+
+async def test_a_purge_while_citizens_keep_writing_loses_no_turn_and_fails_nothing(engine) -> None:
+    """The nightly purge runs in the live server, beside the group commit.
+
+    On a SQLite file the store commits inline on the event loop and waits (busy timeout) for the
+    write lock. A purge that held the lock across awaits (through aiosqlite) needed the blocked
+    loop to finish, so the citizens' turns failed with "database is locked" while it ran; it now
+    writes through bot/storage/transactions.py, in short transactions.
+    """
+    now = dt.datetime.now(dt.UTC)
+    old = now - dt.timedelta(days=100)
+    expired, live = range(600), range(1000, 1010)
+    async with engine.begin() as connection:
+        await connection.execute(Conversation.__table__.insert(), [conversation(n, old) for n in expired])
+        await connection.execute(Message.__table__.insert(), [message(n, old) for n in expired])
+        await connection.execute(Conversation.__table__.insert(), [conversation(n, now) for n in live])
+    store = Store(engine)
+    await store.start()
+    purged = asyncio.Event()
+    stored_while_purging = 0
+
+    async def run_purge() -> PurgeResult:
+        try:
+            return await purge(engine, 90, now=now)
+        finally:
+            purged.set()
+
+    async def citizen(number: int) -> int:
+        """Turn after turn, each awaited until stored, for as long as the purge runs (and a few more)."""
+        nonlocal stored_while_purging
+        seq = 0
+        while seq < 5 or (not purged.is_set() and seq < 2000):
+            seq += 1
+            await store.write(turn(number, seq, dt.datetime.now(dt.UTC)))
+            if not purged.is_set():
+                stored_while_purging += 1
+            await asyncio.sleep(0)
+        return seq
+
+    try:
+        result, *turns = await asyncio.wait_for(asyncio.gather(run_purge(), *(citizen(n) for n in live)), timeout=60)
+    finally:
+        await store.close()
+
+    assert (result.conversations, result.statistics_written) == (len(expired), len(expired))
+    assert stored_while_purging > len(live)  # the race did happen
+    for number, sent in zip(live, turns, strict=True):
+        assert await store.count_messages(f"c{number:031d}") == sent
+    async with engine.connect() as connection:
+        left = (await connection.execute(select(func.count()).select_from(Conversation.__table__))).scalar()
+        counted = (await connection.execute(select(func.count()).select_from(ConversationStat.__table__))).scalar()
+    assert (left, counted) == (len(live), len(expired))

@@ -3,7 +3,8 @@
 Every request goes through the real console API (aiohttp, sessions, CSRF) and every
 citizen through the real widget socket, started together with ``asyncio.gather``. The
 answers must be clear (docs/console-api.md: ``409`` with ``already_claimed``,
-``at_capacity`` or ``not_yours``) and the database must tell one story: one holder,
+``at_capacity`` or ``not_yours``, or ``403 forbidden`` once the conversation has moved
+to a team the advisor is not in) and the database must tell one story: one holder,
 no advisor over capacity, every message stored exactly once with contiguous seqs.
 """
 

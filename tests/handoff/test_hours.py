@@ -724,6 +724,16 @@ def test_describe_refuses_other_languages() -> None:
         WEEKDAY_OFFICE.describe("de")
 
 
+def test_only_a_team_that_never_opens_has_no_weekly_hours() -> None:
+    assert WEEKDAY_OFFICE.has_weekly_hours
+    assert office({"sat": "10:00-14:00"}).has_weekly_hours
+    assert OfficeHours.always(HELSINKI).has_weekly_hours
+    assert not parse_office_hours("closed", HELSINKI).has_weekly_hours
+    # Special hours are exceptions the service announces separately, not a week (as in describe).
+    one_date = {"weekly": "closed", "special_hours": {"2026-12-01": "10:00-12:00"}}
+    assert not parse_office_hours(one_date, HELSINKI).has_weekly_hours
+
+
 # --------------------------------------------------------------------------------------------------------------
 # parse_office_hours and construction
 

@@ -143,8 +143,11 @@ async def test_outside_office_hours_the_citizen_is_told_honestly_and_offered_a_m
     # that never opens has no working days to count: the promise is five calendar days.)
     promised = format_date(dt.datetime.now(ZONE).date() + dt.timedelta(days=5), "fi")
     urgent = [fact(service, "phone.social_emergency"), fact(service, "phone.emergency")]
-    for told in ("Lastenvalvojat", "suljettu", promised, *urgent):
+    for told in ("Neuvojat (Lastenvalvojat) eivät päivystä chatissa.", promised, *urgent):
         assert told in offer["text"], told
+    # The team never opens (hours: closed): no opening hours to tell, so no "Chat on avoinna suljettu".
+    assert "avoinna" not in offer["text"], offer["text"]
+    assert "suljettu" not in offer["text"], offer["text"]
     assert buttons(offer) == ["/leave_message", "/menu"]
     assert not [f for f in turn if f.get("kind") == "handoff"]  # no promise of a queue
     assert turn[-1]["status"] == "bot"

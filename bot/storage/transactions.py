@@ -1,4 +1,8 @@
-"""The handoff's own write transactions (accounts, sessions, the audit purge), which must never wait on the event loop.
+"""Write transactions outside the group commit, which must never wait on the event loop.
+
+The conversation store's turns go through its group commit. Every other write transaction
+(accounts, sessions, the audit purge in ``handoff/``; the retention purge in ``bot/retention.py``)
+runs through :class:`Transactions`.
 
 On a SQLite file the conversation store commits inline, on the event loop's thread
 (``bot/storage/store.py``, ``database.sqlite_writer``), and waits up to its busy timeout when
@@ -6,12 +10,16 @@ another connection holds the database's write lock. A transaction through the as
 (aiosqlite) holds that lock across awaits: between its first write and its COMMIT it needs the
 event loop, which the store's commit is blocking while it waits for the lock. Each waits for the
 other until the store gives up after a second: the whole server stands still for that second and
-the citizen's turn is not stored ("database is locked"). A few advisors logging in at once, or a
-console touching its session while citizens chat, were enough (tests/handoff/test_concurrency.py).
+the citizen's turn is not stored ("database is locked"). A few advisors logging in at once, a
+console touching its session while citizens chat (tests/handoff/test_concurrency.py), or the
+nightly purge (tests/bot/test_storage.py) were enough.
 
 So on a SQLite file these transactions run from start to commit on a worker thread with a
 connection of their own: they hold the lock only while their statements run, never while
-waiting for the loop. PostgreSQL locks rows, not the database; there they stay on the async engine.
+waiting for the loop. They begin with ``BEGIN IMMEDIATE``, so what a transaction reads before
+its first write is read under the lock it writes with. A transaction should stay short (well
+under the store's busy timeout): a long job commits in several. PostgreSQL locks rows, not the
+database; there they stay on the async engine.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from typing import TypeVar
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.database import sqlite_writer
+from .database import sqlite_writer
 
 T = TypeVar("T")
 
@@ -45,4 +53,11 @@ class Transactions:
     def _run_on_sqlite(self, work: Callable[[Connection], T]) -> T:
         assert self._sqlite is not None
         with self._sqlite.begin() as connection:
+            # The sqlite3 module would begin only at the first write, leaving earlier reads outside the transaction.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
             return work(connection)
+
+    def dispose(self) -> None:
+        """Close the SQLite connections (for a short-lived instance; the async engine is the caller's)."""
+        if self._sqlite is not None:
+            self._sqlite.dispose()
