@@ -37,17 +37,43 @@ SECRET = "bench-secret_0123456789"
 FIRST_CHAT = 10_000_000
 
 
-async def drive(peer_port: int, server_port: int, rate: float, seconds: float, chats: int) -> dict[str, Any]:
-    """Run the peer, wait for the server, open the chats, then send the load and measure."""
+def citizen_update(update_id: int, chat: int, text: str) -> dict[str, Any]:
+    """A private-chat message update as Telegram posts it (Bot API schema); a /command gets its entity."""
+    message: dict[str, Any] = {
+        "message_id": update_id,
+        "date": int(time.time()),
+        "chat": {"id": chat, "type": "private", "first_name": "Maija"},
+        "from": {"id": chat, "is_bot": False, "first_name": "Maija", "language_code": "fi"},
+        "text": text,
+    }
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return {"update_id": update_id, "message": message}
+
+
+async def serve_peer(port: int, chats: list[int], record: Path) -> None:
+    """The Bot API side: a peer that knows the chats, until SIGTERM; then its sendMessage times go to ``record``."""
     from tests.telegram.bot_api_peer import BotApiPeer
 
     peer = BotApiPeer()
-    await peer.start_on(peer_port)
+    for chat in chats:
+        peer.add_chat(chat)
+    await peer.start_on(port)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     print(json.dumps({"event": "peer_ready"}), flush=True)
+    await stop.wait()
+    sends = [(int(c.params["chat_id"]), c.at) for c in peer.calls if c.method == "sendMessage"]
+    record.write_text(json.dumps(sends))
+    await peer.close()
+
+
+async def drive(server_port: int, rate: float, seconds: float, chats: list[int], texts: list[str]) -> dict[str, Any]:
+    """Telegram's side: wait for the webhook, open the chats, post the load; returns when each update was posted."""
     webhook = f"http://127.0.0.1:{server_port}/telegram/webhook"
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
-    connector = aiohttp.TCPConnector(limit=256)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    numbers = iter(range(1, 10**9))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as session:
 
         async def post(update: dict[str, Any]) -> int:
             async with session.post(webhook, data=json.dumps(update), headers=headers) as response:
@@ -57,7 +83,7 @@ async def drive(peer_port: int, server_port: int, rate: float, seconds: float, c
         deadline = time.monotonic() + 180
         while True:  # the server is up when its webhook handles an (empty) update
             try:
-                if await post(peer.push({})) == 200:
+                if await post({"update_id": next(numbers)}) == 200:
                     break
             except aiohttp.ClientError:
                 pass
@@ -65,25 +91,25 @@ async def drive(peer_port: int, server_port: int, rate: float, seconds: float, c
                 raise RuntimeError("the webhook never answered 200")
             await asyncio.sleep(0.5)
 
-        ids = [FIRST_CHAT + n for n in range(chats)]
-        for start in range(0, chats, 50):
-            await asyncio.gather(*(post(peer.user_sends(chat, "/start")) for chat in ids[start : start + 50]))
-        await peer.wait_for("sendMessage", count=2 * chats, timeout=120)
-        await asyncio.sleep(1.0)
+        for start in range(0, len(chats), 50):
+            batch = chats[start : start + 50]
+            await asyncio.gather(*(post(citizen_update(next(numbers), chat, "/start")) for chat in batch))
+        await asyncio.sleep(2.0)  # the greetings go out
         print(json.dumps({"event": "chats_open"}), flush=True)
 
-        pool = json.loads(Path(os.environ["NEUVO_BENCH_TEXTS"]).read_text())
         total = int(rate * seconds)
-        phase = {chat: random.random() * chats / rate for chat in ids}
-        plan = sorted((phase[ids[i % chats]] + (i // chats) * chats / rate, ids[i % chats]) for i in range(total))
+        phase = {chat: random.random() * len(chats) / rate for chat in chats}
+        plan = sorted(
+            (phase[chats[i % len(chats)]] + (i // len(chats)) * len(chats) / rate, chats[i % len(chats)])
+            for i in range(total)
+        )
         posted: list[tuple[int, float]] = []
         statuses: dict[str, int] = {}
-        marker = len(peer.calls)
         began = time.monotonic()
         tasks = []
 
         async def send(chat: int, text: str) -> None:
-            update = peer.user_sends(chat, text[:1000])
+            update = citizen_update(next(numbers), chat, text[:1000])
             posted.append((chat, time.monotonic()))
             status = await post(update)
             statuses[str(status)] = statuses.get(str(status), 0) + 1
@@ -92,24 +118,29 @@ async def drive(peer_port: int, server_port: int, rate: float, seconds: float, c
             delay = began + at - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(send(chat, random.choice(pool))))
+            tasks.append(asyncio.create_task(send(chat, random.choice(texts))))
         await asyncio.gather(*tasks)
         sent_seconds = time.monotonic() - began
-        await asyncio.sleep(2.0)  # the last replies
-        replies: dict[int, list[float]] = {}
-        for call in peer.calls[marker:]:
-            if call.method == "sendMessage":
-                replies.setdefault(int(call.params["chat_id"]), []).append(call.at)
-    await peer.close()
+    return {"posted": posted, "began": began, "statuses": statuses, "seconds": sent_seconds}
 
+
+def figures(load: dict[str, Any], sends: list[tuple[int, float]]) -> dict[str, Any]:
+    """Match each posted update to the first sendMessage for its chat before the chat's next update.
+
+    Both processes read CLOCK_MONOTONIC (``time.monotonic``), one clock for the whole machine.
+    """
+    replies: dict[int, list[float]] = {}
+    for chat, at in sends:
+        if at >= load["began"]:
+            replies.setdefault(chat, []).append(at)
+    by_chat: dict[int, list[float]] = {}
+    for chat, at in load["posted"]:
+        by_chat.setdefault(chat, []).append(at)
     latencies: list[float] = []
     unanswered = 0
-    by_chat: dict[int, list[float]] = {}
-    for chat, at in posted:
-        by_chat.setdefault(chat, []).append(at)
     for chat, times in by_chat.items():
         times.sort()
-        answers = replies.get(chat, [])
+        answers = sorted(replies.get(chat, []))
         for index, at in enumerate(times):
             until = times[index + 1] if index + 1 < len(times) else float("inf")
             first = next((r for r in answers if at <= r < until), None)
@@ -118,11 +149,12 @@ async def drive(peer_port: int, server_port: int, rate: float, seconds: float, c
             else:
                 latencies.append(first - at)
     latencies.sort()
+    posted = len(load["posted"])
     return {
-        "posted": len(posted),
-        "statuses": statuses,
-        "seconds": sent_seconds,
-        "throughput": len(posted) / sent_seconds,
+        "posted": posted,
+        "statuses": load["statuses"],
+        "seconds": load["seconds"],
+        "throughput": posted / load["seconds"],
         "answered": len(latencies),
         "unanswered": unanswered,
         "replies": sum(len(r) for r in replies.values()),
@@ -171,15 +203,14 @@ def run() -> tuple[str, dict[str, Any]]:
         texts_file.write_text(json.dumps(answerable(), ensure_ascii=False))
         database = directory / "bench.db"
         peer_port, port = free_port(), free_port()
-        driver = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.telegram_bench", "--drive", str(peer_port), str(port)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "NEUVO_BENCH_TEXTS": str(texts_file)},
+        record = directory / "sends.json"
+        chats = ",".join(str(FIRST_CHAT + n) for n in range(CHATS))
+        module = [sys.executable, "-m", "benchmarks.telegram_bench"]
+        peer = subprocess.Popen(
+            [*module, "--peer", str(peer_port), str(record), chats], cwd=ROOT, stdout=subprocess.PIPE, text=True
         )
-        assert driver.stdout is not None
-        assert json.loads(driver.stdout.readline())["event"] == "peer_ready"
+        assert peer.stdout is not None
+        assert json.loads(peer.stdout.readline())["event"] == "peer_ready"
         from tests.telegram.bot_api_peer import TOKEN
 
         env = {
@@ -213,16 +244,25 @@ def run() -> tuple[str, dict[str, Any]]:
             stdout=subprocess.DEVNULL,
             stderr=open(os.environ.get("NEUVO_BENCH_SERVER_LOG", os.devnull), "w"),  # noqa: SIM115
         )
+        driver = subprocess.Popen(
+            [*module, "--drive", str(port), str(texts_file), chats], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
+        assert driver.stdout is not None
         try:
             wait_ready(port)
             assert json.loads(driver.stdout.readline())["event"] == "chats_open"
             open_memory, _ = rss_mb(server.pid)
-            result = json.loads(driver.stdout.readline())
+            load = json.loads(driver.stdout.readline())
             driver.wait(timeout=60)
+            time.sleep(2.0)  # the last replies
             _, peak_memory = rss_mb(server.pid)
+            peer.send_signal(signal.SIGTERM)
+            peer.wait(timeout=30)
+            result = figures(load, [tuple(pair) for pair in json.loads(record.read_text())])
         finally:
-            if driver.poll() is None:
-                driver.kill()
+            for process in (driver, peer):
+                if process.poll() is None:
+                    process.kill()
             server.send_signal(signal.SIGINT)
             server.wait(timeout=30)
         counts = stored(database)
@@ -272,14 +312,17 @@ def run() -> tuple[str, dict[str, Any]]:
     )
     markdown = f"""## Telegram webhook (issue: Telegram channel)
 
+Alone: `.venv/bin/python -m benchmarks.telegram_bench` (prints this section).
+
 `neuvo serve --telegram-mode webhook` on SQLite in one process, python-telegram-bot's Application
-sending through its own HTTP client to a Bot API peer on loopback (`tests/telegram/bot_api_peer.py`,
-in a separate driver process). The driver opens {CHATS} private chats with `/start` (not measured),
-then posts {RATE:.0f} citizen messages per second in total for {SECONDS:.0f} s to the webhook, as Telegram
-does (JSON with the secret header; open loop, each chat every {CHATS / RATE:.1f} s, random phase), texts
-drawn from the labelled case files. The webhook answers 200 only once the update is handled and stored;
-the latency is from posting an update to the peer receiving the first `sendMessage` for that chat.
-{measured} citizen messages and {counts["updates"]} handled update ids were stored.
+sending its replies to a Bot API peer on loopback (`tests/telegram/bot_api_peer.py`) in a second
+process, while a third plays Telegram's webhook calls: it opens {CHATS} private chats with `/start`
+(not measured), then posts {RATE:.0f} citizen messages per second in total for {SECONDS:.0f} s (JSON with
+the secret header, as Telegram does; open loop, each chat every {CHATS / RATE:.1f} s, random phase), the
+texts of the labelled cases the bot answers itself. The webhook answers 200 only once the update is
+handled and stored. The latency runs from posting an update to the peer receiving the first
+`sendMessage` for that chat (both processes read the machine's one monotonic clock).
+{measured} citizen messages and {counts['updates']} handled update ids were stored.
 
 | figure | target | measured | |
 |---|---|---|---|
@@ -289,13 +332,20 @@ the latency is from posting an update to the peer receiving the first `sendMessa
 
 
 def main() -> None:
-    """The driver process (``--drive PEER_PORT SERVER_PORT``), or the whole benchmark printed."""
+    """A role in its own process (``--peer`` the Bot API, ``--drive`` Telegram's webhook calls), or the benchmark."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--drive", nargs=2, type=int, metavar=("PEER_PORT", "SERVER_PORT"))
+    parser.add_argument("--peer", nargs=3, metavar=("PORT", "RECORD", "CHATS"))
+    parser.add_argument("--drive", nargs=3, metavar=("SERVER_PORT", "TEXTS", "CHATS"))
     args = parser.parse_args()
+    if args.peer:
+        port, record, chats = args.peer
+        asyncio.run(serve_peer(int(port), [int(c) for c in chats.split(",")], Path(record)))
+        return
     if args.drive:
-        result = asyncio.run(drive(args.drive[0], args.drive[1], RATE, SECONDS, CHATS))
-        print(json.dumps(result), flush=True)
+        port, texts_file, chats = args.drive
+        texts = json.loads(Path(texts_file).read_text())
+        load = asyncio.run(drive(int(port), RATE, SECONDS, [int(c) for c in chats.split(",")], texts))
+        print(json.dumps(load), flush=True)
         return
     markdown, _ = run()
     print(markdown)

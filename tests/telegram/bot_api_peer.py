@@ -808,6 +808,13 @@ class BotApiPeer:
             {"id": chat_id, "is_bot": False, "first_name": "Maija", "username": "maija_v", "language_code": "fi"},
         )
 
+    def add_chat(self, chat_id: int) -> None:
+        """A private chat whose user has written to the bot before, so the bot may send to it (no update made).
+
+        For a load driver in another process that builds the chat's updates itself.
+        """
+        self._user(chat_id)
+
     def _chat(self, chat_id: int) -> dict[str, Any]:
         user = self._users[chat_id]
         chat = {"id": chat_id, "type": "private", "first_name": user["first_name"]}
