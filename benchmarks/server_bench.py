@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CONVERSATIONS = 500
 RATE = 1000.0
 SECONDS = 20.0
+#: Fresh servers measured; the median run (by p99) is reported, with every run's p99.
+RUNS = 3
 
 
 def free_port() -> int:
@@ -127,14 +129,22 @@ def run() -> tuple[str, dict[str, Any]]:
         directory = Path(name)
         texts_file = directory / "texts.json"
         texts_file.write_text(json.dumps(texts(), ensure_ascii=False))
-        server, port, database = neuvo_server(directory)
-        try:
-            neuvo, open_memory = run_load(port, texts_file, server.pid, RATE)
-            _, peak_memory = rss_mb(server.pid)
-        finally:
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=30)
-        citizen, duplicates = stored(database)
+        runs = []
+        for attempt in range(RUNS):
+            run_directory = directory / f"run{attempt}"
+            run_directory.mkdir()
+            server, port, database = neuvo_server(run_directory)
+            try:
+                measured, open_memory = run_load(port, texts_file, server.pid, RATE)
+                _, peak_memory = rss_mb(server.pid)
+            finally:
+                server.send_signal(signal.SIGINT)
+                server.wait(timeout=30)
+            runs.append((measured, open_memory, peak_memory, *stored(database)))
+        # The run with the median p99 stands for all (a shared 2-core machine is noisy); all p99s are shown.
+        runs.sort(key=lambda run: run[0]["p99_ms"])
+        neuvo, open_memory, peak_memory, citizen, _ = runs[len(runs) // 2]
+        every_p99 = ", ".join(f"{run[0]['p99_ms']:.1f}" for run in runs)
         echo_port = free_port()
         echo = subprocess.Popen([sys.executable, "-m", "benchmarks.echo_server", "--port", str(echo_port)], cwd=ROOT)
         try:
@@ -143,7 +153,11 @@ def run() -> tuple[str, dict[str, Any]]:
         finally:
             echo.send_signal(signal.SIGINT)
             echo.wait(timeout=30)
-    lost = neuvo["sent"] - citizen
+    # Losses and duplicates count over every run, not only the median one.
+    lost = sum(run[0]["sent"] - run[3] for run in runs)
+    sent = sum(run[0]["sent"] for run in runs)
+    duplicates = sum(run[4] for run in runs)
+    duplicate_acks = sum(run[0]["duplicate_acks"] for run in runs)
     ratio = neuvo["p99_ms"] / ceiling["p99_ms"] if ceiling["p99_ms"] else float("nan")
     rows = [
         (
@@ -153,18 +167,18 @@ def run() -> tuple[str, dict[str, Any]]:
             neuvo["throughput"] >= 1000,
         ),
         (
-            "round trip p99 (send -> stored -> replies -> ack)",
+            f"round trip p99 (send -> stored -> replies -> ack), median of {RUNS} runs",
             "< 100 ms",
-            f"{neuvo['p99_ms']:.1f} ms",
+            f"{neuvo['p99_ms']:.1f} ms (runs: {every_p99})",
             neuvo["p99_ms"] < 100,
         ),
         ("round trip p50 / p90", "", f"{neuvo['p50_ms']:.1f} / {neuvo['p90_ms']:.1f} ms", None),
-        ("messages lost (sent - stored)", "0", f"{lost} of {neuvo['sent']}", lost == 0),
+        (f"messages lost (sent - stored), all {RUNS} runs", "0", f"{lost} of {sent}", lost == 0),
         (
-            "messages stored twice / acks received twice",
+            f"messages stored twice / acks received twice, all {RUNS} runs",
             "0",
-            f"{duplicates} / {neuvo['duplicate_acks']}",
-            duplicates == 0 and neuvo["duplicate_acks"] == 0,
+            f"{duplicates} / {duplicate_acks}",
+            duplicates == 0 and duplicate_acks == 0,
         ),
         (
             "server memory with 500 conversations open (peak)",
@@ -181,8 +195,9 @@ def run() -> tuple[str, dict[str, Any]]:
 
 `neuvo serve` on SQLite (the `make run` default) in one process; a separate load process holds
 {CONVERSATIONS} widget conversations over WebSocket and sends {RATE:.0f} citizen messages per second
-in total for {SECONDS:.0f} s (open loop: each conversation every {CONVERSATIONS / RATE:.1f} s, random phase),
-texts drawn from the labelled case files. Each message is redacted, read by the NLU, answered by the
+in total for {SECONDS:.0f} s (open loop: each conversation every {CONVERSATIONS / RATE:.1f} s, random phase), on a
+fresh server and database each of {RUNS} times; the run with the median p99 is shown, with every run's p99. The
+texts are drawn from the labelled case files. Each message is redacted, read by the NLU, answered by the
 dialogue policy, stored with its replies in one (group-committed) transaction, delivered, then acknowledged.
 
 | figure | target | measured | |

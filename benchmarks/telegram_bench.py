@@ -33,6 +33,8 @@ from .ws_load import percentile
 CHATS = 500
 RATE = float(os.environ.get("NEUVO_BENCH_TELEGRAM_RATE", "500"))
 SECONDS = float(os.environ.get("NEUVO_BENCH_TELEGRAM_SECONDS", "20"))
+#: Fresh servers measured; the median run (by p99) is reported, with every run's p99.
+RUNS = 3
 SECRET = "bench-secret_0123456789"
 FIRST_CHAT = 10_000_000
 
@@ -193,80 +195,98 @@ def stored(database: Path) -> dict[str, int]:
     return {"citizen": citizen, "updates": updates, "twice": twice, "unconfirmed": unconfirmed, "queued": queued}
 
 
+def one_run(directory: Path, texts_file: Path) -> tuple[dict[str, Any], dict[str, int], float, float]:
+    """One fresh server, peer and load: the figures, what was stored, and the server's memory (open, peak)."""
+    database = directory / "bench.db"
+    peer_port, port = free_port(), free_port()
+    record = directory / "sends.json"
+    chats = ",".join(str(FIRST_CHAT + n) for n in range(CHATS))
+    module = [sys.executable, "-m", "benchmarks.telegram_bench"]
+    peer = subprocess.Popen(
+        [*module, "--peer", str(peer_port), str(record), chats], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert peer.stdout is not None
+    assert json.loads(peer.stdout.readline())["event"] == "peer_ready"
+    from tests.telegram.bot_api_peer import TOKEN
+
+    env = {
+        **os.environ,
+        "NEUVO_WIDGET__MESSAGES_PER_MINUTE": "100000",
+        "NEUVO_WIDGET__BURST": "100000",
+        "NEUVO_NLU__MODEL_DIR": str(ROOT / ".neuvo" / "model"),
+        "NEUVO_HANDOFF__HOURS": "always",
+        "TELEGRAM_TOKEN": TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+    }
+    neuvo = [sys.executable, "-m", "bot", "--config", str(ROOT / "config.yml")]
+    if os.environ.get("NEUVO_BENCH_SERVER_LOG"):
+        neuvo.append("--verbose")
+    url = f"sqlite:///{database}"
+    subprocess.run([*neuvo, "db", "upgrade", "--db", url], check=True, env=env, capture_output=True)
+    server = subprocess.Popen(
+        [
+            *neuvo,
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            url,
+            "--telegram-mode",
+            "webhook",
+            "--telegram-api-url",
+            f"http://127.0.0.1:{peer_port}",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(os.environ.get("NEUVO_BENCH_SERVER_LOG", os.devnull), "w"),  # noqa: SIM115
+    )
+    driver = subprocess.Popen(
+        [*module, "--drive", str(port), str(texts_file), chats], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert driver.stdout is not None
+    try:
+        wait_ready(port)
+        assert json.loads(driver.stdout.readline())["event"] == "chats_open"
+        open_memory, _ = rss_mb(server.pid)
+        load = json.loads(driver.stdout.readline())
+        driver.wait(timeout=60)
+        time.sleep(2.0)  # the last replies
+        _, peak_memory = rss_mb(server.pid)
+        peer.send_signal(signal.SIGTERM)
+        peer.wait(timeout=30)
+        result = figures(load, [tuple(pair) for pair in json.loads(record.read_text())])
+    finally:
+        for process in (driver, peer):
+            if process.poll() is None:
+                process.kill()
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    return result, stored(database), open_memory, peak_memory
+
+
 def run() -> tuple[str, dict[str, Any]]:
-    """Measure the webhook path; describe it as markdown."""
+    """Measure the webhook path on fresh servers; the run with the median p99 is described as markdown."""
     if not (ROOT / ".neuvo" / "model").exists():
         subprocess.run([sys.executable, "-m", "bot", "train"], cwd=ROOT, check=True, capture_output=True)
+    runs = []
     with tempfile.TemporaryDirectory() as name:
         directory = Path(name)
         texts_file = directory / "texts.json"
         texts_file.write_text(json.dumps(answerable(), ensure_ascii=False))
-        database = directory / "bench.db"
-        peer_port, port = free_port(), free_port()
-        record = directory / "sends.json"
-        chats = ",".join(str(FIRST_CHAT + n) for n in range(CHATS))
-        module = [sys.executable, "-m", "benchmarks.telegram_bench"]
-        peer = subprocess.Popen(
-            [*module, "--peer", str(peer_port), str(record), chats], cwd=ROOT, stdout=subprocess.PIPE, text=True
-        )
-        assert peer.stdout is not None
-        assert json.loads(peer.stdout.readline())["event"] == "peer_ready"
-        from tests.telegram.bot_api_peer import TOKEN
-
-        env = {
-            **os.environ,
-            "NEUVO_WIDGET__MESSAGES_PER_MINUTE": "100000",
-            "NEUVO_WIDGET__BURST": "100000",
-            "NEUVO_NLU__MODEL_DIR": str(ROOT / ".neuvo" / "model"),
-            "NEUVO_HANDOFF__HOURS": "always",
-            "TELEGRAM_TOKEN": TOKEN,
-            "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        }
-        neuvo = [sys.executable, "-m", "bot", "--config", str(ROOT / "config.yml")]
-        if os.environ.get("NEUVO_BENCH_SERVER_LOG"):
-            neuvo.append("--verbose")
-        url = f"sqlite:///{database}"
-        subprocess.run([*neuvo, "db", "upgrade", "--db", url], check=True, env=env, capture_output=True)
-        server = subprocess.Popen(
-            [
-                *neuvo,
-                "serve",
-                "--port",
-                str(port),
-                "--db",
-                url,
-                "--telegram-mode",
-                "webhook",
-                "--telegram-api-url",
-                f"http://127.0.0.1:{peer_port}",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(os.environ.get("NEUVO_BENCH_SERVER_LOG", os.devnull), "w"),  # noqa: SIM115
-        )
-        driver = subprocess.Popen(
-            [*module, "--drive", str(port), str(texts_file), chats], cwd=ROOT, stdout=subprocess.PIPE, text=True
-        )
-        assert driver.stdout is not None
-        try:
-            wait_ready(port)
-            assert json.loads(driver.stdout.readline())["event"] == "chats_open"
-            open_memory, _ = rss_mb(server.pid)
-            load = json.loads(driver.stdout.readline())
-            driver.wait(timeout=60)
-            time.sleep(2.0)  # the last replies
-            _, peak_memory = rss_mb(server.pid)
-            peer.send_signal(signal.SIGTERM)
-            peer.wait(timeout=30)
-            result = figures(load, [tuple(pair) for pair in json.loads(record.read_text())])
-        finally:
-            for process in (driver, peer):
-                if process.poll() is None:
-                    process.kill()
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=30)
-        counts = stored(database)
-    measured = counts["citizen"]  # the /start presses are choices, not typed messages... see below
+        for attempt in range(RUNS):
+            run_directory = directory / f"run{attempt}"
+            run_directory.mkdir()
+            runs.append(one_run(run_directory, texts_file))
+    runs.sort(key=lambda run: run[0]["p99_ms"])
+    result, counts, open_memory, peak_memory = runs[len(runs) // 2]
+    every_p99 = ", ".join(f"{run[0]['p99_ms']:.1f}" for run in runs)
+    twice = sum(run[1]["twice"] for run in runs)
+    unconfirmed = sum(run[1]["unconfirmed"] for run in runs)
+    statuses: dict[str, int] = {}
+    for run in runs:
+        for status, count in run[0]["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + count
+    measured = counts["citizen"]
     rows = [
         (
             "updates handled per second, replies sent to the Bot API",
@@ -274,7 +294,12 @@ def run() -> tuple[str, dict[str, Any]]:
             f"{result['throughput']:.0f} ({result['posted']} updates in {result['seconds']:.1f} s)",
             result["throughput"] >= 500 * 0.98,
         ),
-        ("update -> first reply request, p99", "< 100 ms", f"{result['p99_ms']:.1f} ms", result["p99_ms"] < 100),
+        (
+            f"update -> first reply request, p99, median of {RUNS} runs",
+            "< 100 ms",
+            f"{result['p99_ms']:.1f} ms (runs: {every_p99})",
+            result["p99_ms"] < 100,
+        ),
         (
             "same, p50 / p90 / max",
             "",
@@ -282,16 +307,16 @@ def run() -> tuple[str, dict[str, Any]]:
             None,
         ),
         (
-            "webhook answers",
+            f"webhook answers, all {RUNS} runs",
             "all 200",
-            ", ".join(f"{count} x {status}" for status, count in sorted(result["statuses"].items())),
-            set(result["statuses"]) == {"200"},
+            ", ".join(f"{count} x {status}" for status, count in sorted(statuses.items())),
+            set(statuses) == {"200"},
         ),
         (
-            "messages stored twice / replies never confirmed sent",
+            f"messages stored twice / replies never confirmed sent, all {RUNS} runs",
             "0 / 0",
-            f"{counts['twice']} / {counts['unconfirmed']}",
-            counts["twice"] == 0 and counts["unconfirmed"] == 0,
+            f"{twice} / {unconfirmed}",
+            twice == 0 and unconfirmed == 0,
         ),
         (
             "updates with no reply: the chat was handed to the advisor queue (the bot is silent by design)",
@@ -319,10 +344,11 @@ sending its replies to a Bot API peer on loopback (`tests/telegram/bot_api_peer.
 process, while a third plays Telegram's webhook calls: it opens {CHATS} private chats with `/start`
 (not measured), then posts {RATE:.0f} citizen messages per second in total for {SECONDS:.0f} s (JSON with
 the secret header, as Telegram does; open loop, each chat every {CHATS / RATE:.1f} s, random phase), the
-texts of the labelled cases the bot answers itself. The webhook answers 200 only once the update is
+texts of the labelled cases the bot answers itself. Three runs, each on a fresh server and database; the
+run with the median p99 is shown, with every run's p99. The webhook answers 200 only once the update is
 handled and stored. The latency runs from posting an update to the peer receiving the first
 `sendMessage` for that chat (both processes read the machine's one monotonic clock).
-{measured} citizen messages and {counts['updates']} handled update ids were stored.
+{measured} citizen messages and {counts["updates"]} handled update ids were stored.
 
 | figure | target | measured | |
 |---|---|---|---|
