@@ -127,14 +127,15 @@ class TelegramChannel(Channel):
         self._ask_database_up_to = 0
         self._buckets: dict[str, TokenBucket] = {}
         self._typing_at: dict[str, float] = {}
-        #: Per chat, the message showing the queue position (edited in place while nothing else was sent).
+        #: Per chat, the message showing the queue position (edited in place while nothing else was sent),
+        #: the newest position not shown yet, when one was last shown, and the timer that will show it.
         self._queue_note: dict[str, tuple[int, str]] = {}
         self._queue_text: dict[str, str] = {}
-        self._sent_up_to: dict[str, int] = {}
-        #: Storing the delivery marks gathered in the last moment (awaited by whoever needs them stored).
-        self.confirming: asyncio.Task[None] | None = None
         self._queue_shown: dict[str, float] = {}
         self._queue_timer: dict[str, asyncio.TimerHandle] = {}
+        #: Delivery marks not stored yet, and the task storing them (awaited by whoever needs them stored).
+        self._sent_up_to: dict[str, int] = {}
+        self.confirming: asyncio.Task[None] | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> TelegramChannel:
