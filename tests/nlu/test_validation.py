@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from nlu.validation import validate_content, validate_phrases
 from tests.nlu.test_content import INTENT, write
+from tests.yaml_sources import YAML_TRICKS, any_source, write_source
 
 FACTS = {"phone.income_support", "phone.emergency", "name"}
 
@@ -167,55 +168,21 @@ def test_content_with_intents_but_no_examples_at_all_is_reported_not_raised(tmp_
     assert any("income.yml:3" in e and "has no examples" in e for e in errors), errors
 
 
-PHRASE_PIECES = st.sampled_from(
-    [
-        "greeting:",
-        "\n",
-        "  ",
-        "fi: ",
-        "sv: ",
-        "en: ",
-        "Hei {name}",
-        "{phone.nowhere}",
-        "x",
-        "{",
-        "}",
-        "[",
-        "]",
-        ", ",
-        ": ",
-        '"',
-        "'",
-        "&a ",
-        "*a",
-        "<<: ",
-        "!!int ",
-        "!!float ",
-        "!!timestamp ",
-        "!!binary ",
-        "2024-13-45",
-        "? ",
-        "yes",
-        "|",
-        "#",
-        "---",
-        "~",
-        "\t",
-        "å",
-        "\x00",
-        "\x85",
-    ]
+PHRASE_KEYS = (
+    "greeting:",
+    "fi: ",
+    "sv: ",
+    "en: ",
+    "Hei {name}",
+    "{phone.nowhere}",
 )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(source=st.one_of(st.text(), st.lists(PHRASE_PIECES, max_size=40).map("".join), st.binary(max_size=200)))
+@given(source=any_source(*PHRASE_KEYS))
 def test_validate_phrases_never_raises_on_any_file(tmp_path: Path, source: str | bytes) -> None:
     path = tmp_path / "messages.yml"
-    if isinstance(source, str):
-        path.write_text(source, encoding="utf-8")
-    else:
-        path.write_bytes(source)
+    write_source(path, source)
     problems = validate_phrases(path, FACTS)
     assert all(p.path == str(path) and p.line >= 0 for p in problems)
 
@@ -224,7 +191,7 @@ def test_validate_phrases_never_raises_on_any_file(tmp_path: Path, source: str |
 @given(
     position=st.integers(min_value=0, max_value=len(INTENT)),
     cut=st.integers(min_value=0, max_value=40),
-    piece=st.lists(PHRASE_PIECES, max_size=4).map("".join),
+    piece=st.lists(st.sampled_from([*PHRASE_KEYS, *YAML_TRICKS]), max_size=4).map("".join),
 )
 def test_validate_content_never_raises_on_an_edited_intent_file(
     tmp_path: Path, position: int, cut: int, piece: str
