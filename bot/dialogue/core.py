@@ -387,7 +387,10 @@ class DialogueCore:
             reading=reading_fields or None,
         )
         replies = self._stamp(state, turn.replies, now)
-        return citizen, replies, self._writes(state, citizen, reading_fields, replies, turn, snapshot, now)
+        writes = self._writes(state, citizen, reading_fields, replies, turn, snapshot, now)
+        if inbound.update_id is not None:
+            writes.processed_updates.append(inbound.update_id)
+        return citizen, replies, writes
 
     async def deliver(
         self, state: ConversationState, outbound: Sequence[Outbound], origin: object | None = None

@@ -32,6 +32,9 @@ class Inbound:
     label: str | None = None
     #: The sender's own id for the message, so a resent message is processed once.
     client_id: str | None = None
+    #: The platform's number for the delivery that carried it (a Telegram ``update_id``), stored in the
+    #: same transaction as the turn: a redelivery is then recognised even after a crash in between.
+    update_id: int | None = None
     #: The channel's own handle of where the message came from (a socket); the core hands it back
     #: to the channel's delivery, which answers that origin itself.
     origin: object | None = field(default=None, compare=False)

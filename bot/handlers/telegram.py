@@ -311,8 +311,10 @@ class TelegramChannel(Channel):
             if number <= self._ask_database_up_to and await self.core.store.processed_update(number):
                 self._remember(number)
                 return
-            await self._dispatch(update)
-            await self.core.store.write(Writes(processed_updates=[number]))
+            if not await self._dispatch(update):
+                # Nothing was stored with the update's number (a button with no turn, /delete, a photo):
+                # it is recorded on its own.
+                await self.core.store.write(Writes(processed_updates=[number]))
             self._remember(number)
         finally:
             self._in_flight.discard(number)
@@ -323,47 +325,48 @@ class TelegramChannel(Channel):
             forgotten, _ = self._recent.popitem(last=False)
             self._ask_database_up_to = max(self._ask_database_up_to, forgotten)
 
-    async def _dispatch(self, update: Update) -> None:
+    async def _dispatch(self, update: Update) -> bool:
+        """Hand the update to the core; True when its number was stored with the turn it caused."""
         query = update.callback_query
         if query is not None:
-            await self._pressed(update.update_id, query)
-            return
+            return await self._pressed(update.update_id, query)
         message = update.message
         if message is None or message.chat.type != "private":
-            return  # groups and channels are not for citizens' own matters: nothing is read there
+            return False  # groups and channels are not for citizens' own matters: nothing is read there
         hint = _language_hint(update)
         chat = str(message.chat.id)
         if message.text is None:
             if any(getattr(message, kind, None) for kind in _NON_TEXT):
                 await self._tell(chat, "unsupported_content", await self._language(chat, hint))
-            return
+            return False
         text = message.text
         if text.startswith("/"):
-            await self._command(update.update_id, chat, text, hint)
-            return
+            return await self._command(update.update_id, chat, text, hint)
         if len(text) > self.config.widget.max_message_chars:
             await self._tell(chat, "error_too_long", await self._language(chat, hint))
-            return
+            return False
         state = await self._conversation(chat, hint)
         if not self._allowed(state):
             await self._tell(chat, "error_rate_limited", state.language)
-            return
-        await self.core_or_fail().receive(Inbound(state.id, text=text, client_id=f"tg{update.update_id}"))
+            return False
+        number = update.update_id
+        await self.core_or_fail().receive(Inbound(state.id, text=text, client_id=f"tg{number}", update_id=number))
+        return True
 
-    async def _command(self, number: int, chat: str, text: str, hint: str | None) -> None:
+    async def _command(self, number: int, chat: str, text: str, hint: str | None) -> bool:
         """``/start``, ``/lang fi|sv|en``, ``/human``, ``/end``, ``/privacy``, ``/delete``; others show the menu."""
         word, _, rest = text.partition(" ")
         command = word[1:].split("@", 1)[0].lower()
         argument = rest.strip().lower()
         if command == "delete":
             await self._erase(chat, hint)
-            return
+            return False
         if command == "start":
             async with self._chat_lock(chat):
                 state = await self._current(chat)
                 if state is None or state.status == "closed":
                     await self._open(chat, hint)
-                    return
+                    return False
         state = await self._conversation(chat, hint)
         action = {
             "start": "/start",
@@ -374,33 +377,37 @@ class TelegramChannel(Channel):
         }.get(command, "/menu")
         if not self._allowed(state):
             await self._tell(chat, "error_rate_limited", state.language)
-            return
+            return False
         label = word.split("@", 1)[0] + (f" {argument}" if command == "lang" and argument else "")
-        await self.core_or_fail().receive(Inbound(state.id, action=action, label=label, client_id=f"tg{number}"))
+        inbound = Inbound(state.id, action=action, label=label, client_id=f"tg{number}", update_id=number)
+        await self.core_or_fail().receive(inbound)
+        return True
 
-    async def _pressed(self, number: int, query: CallbackQuery) -> None:
+    async def _pressed(self, number: int, query: CallbackQuery) -> bool:
         """A button: answered at once (Telegram's spinner stops), then handled like a pressed widget button."""
         with contextlib.suppress(TelegramError):
             await query.answer()
         message = query.message
         if not isinstance(message, Message) or message.chat.type != "private":
-            return
+            return False
         chat = str(message.chat.id)
         action = query.data or ""
         if not _ACTION.match(action):
-            return
+            return False
         label = _button_label(message, action)
         with contextlib.suppress(TelegramError):
             await message.edit_reply_markup(reply_markup=None)  # one press per question, as in the widget
         if action == "/new":
             async with self._chat_lock(chat):
                 await self._open(chat, _language_hint_of(query.from_user.language_code))
-            return
+            return False
         state = await self._conversation(chat, None)
         if not self._allowed(state):
             await self._tell(chat, "error_rate_limited", state.language)
-            return
-        await self.core_or_fail().receive(Inbound(state.id, action=action, label=label, client_id=f"tg{number}"))
+            return False
+        inbound = Inbound(state.id, action=action, label=label, client_id=f"tg{number}", update_id=number)
+        await self.core_or_fail().receive(inbound)
+        return True
 
     async def _erase(self, chat: str, hint: str | None) -> None:
         """``/delete``: every conversation of this chat, with its messages, is deleted now."""
