@@ -219,8 +219,6 @@ def one_run(directory: Path, texts_file: Path) -> tuple[dict[str, Any], dict[str
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
     }
     neuvo = [sys.executable, "-m", "bot", "--config", str(ROOT / "config.yml")]
-    if os.environ.get("NEUVO_BENCH_SERVER_LOG"):
-        neuvo.append("--verbose")
     url = f"sqlite:///{database}"
     subprocess.run([*neuvo, "db", "upgrade", "--db", url], check=True, env=env, capture_output=True)
     server = subprocess.Popen(
@@ -238,7 +236,7 @@ def one_run(directory: Path, texts_file: Path) -> tuple[dict[str, Any], dict[str
         ],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=open(os.environ.get("NEUVO_BENCH_SERVER_LOG", os.devnull), "w"),  # noqa: SIM115
+        stderr=subprocess.DEVNULL,
     )
     driver = subprocess.Popen(
         [*module, "--drive", str(port), str(texts_file), chats], cwd=ROOT, stdout=subprocess.PIPE, text=True
