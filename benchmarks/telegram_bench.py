@@ -27,14 +27,14 @@ from typing import Any
 
 import aiohttp
 
-from .server_bench import ROOT, free_port, rss_mb, wait_ready
+from .server_bench import ROOT, cpu_seconds, free_port, rss_mb, wait_ready
 from .ws_load import percentile
 
 CHATS = 500
 RATE = float(os.environ.get("NEUVO_BENCH_TELEGRAM_RATE", "500"))
 SECONDS = float(os.environ.get("NEUVO_BENCH_TELEGRAM_SECONDS", "20"))
 #: Fresh servers measured; the median run (by p99) is reported, with every run's p99.
-RUNS = 3
+RUNS = int(os.environ.get("NEUVO_BENCH_TELEGRAM_RUNS", "3"))
 SECRET = "bench-secret_0123456789"
 FIRST_CHAT = 10_000_000
 
@@ -246,13 +246,17 @@ def one_run(directory: Path, texts_file: Path) -> tuple[dict[str, Any], dict[str
         wait_ready(port)
         assert json.loads(driver.stdout.readline())["event"] == "chats_open"
         open_memory, _ = rss_mb(server.pid)
+        cpu_before = cpu_seconds(server.pid)
         load = json.loads(driver.stdout.readline())
+        cpu_used = cpu_seconds(server.pid) - cpu_before
         driver.wait(timeout=60)
         time.sleep(2.0)  # the last replies
         _, peak_memory = rss_mb(server.pid)
         peer.send_signal(signal.SIGTERM)
         peer.wait(timeout=30)
         result = figures(load, [tuple(pair) for pair in json.loads(record.read_text())])
+        result["cpu_ms_per_update"] = cpu_used * 1000 / max(result["posted"], 1)
+        result["cpu_share"] = cpu_used / load["seconds"]
     finally:
         for process in (driver, peer):
             if process.poll() is None:
@@ -305,6 +309,12 @@ def run() -> tuple[str, dict[str, Any]]:
             None,
         ),
         (
+            "server CPU per update (its share of one core while loaded)",
+            "",
+            f"{result['cpu_ms_per_update']:.2f} ms ({result['cpu_share']:.0%})",
+            None,
+        ),
+        (
             f"webhook answers, all {RUNS} runs",
             "all 200",
             ", ".join(f"{count} x {status}" for status, count in sorted(statuses.items())),
@@ -323,7 +333,7 @@ def run() -> tuple[str, dict[str, Any]]:
             None,
         ),
         (
-            "server memory with 500 chats open (peak)",
+            f"server memory with {CHATS} chats open (peak)",
             "",
             f"{open_memory:.0f} MB ({peak_memory:.0f} MB)",
             None,

@@ -58,6 +58,7 @@ from ..storage.database import DatabaseError
 from ..storage.store import Writes
 from .base import Channel
 from .outbox import Failure, Item, Outbox, Verdict
+from .telegram_bot import ReplyBot
 from .telegram_http import AiohttpRequest
 
 logger = logging.getLogger(__name__)
@@ -107,10 +108,10 @@ class TelegramChannel(Channel):
 
     name: ClassVar[str] = "telegram"
 
-    def __init__(self, config: Config, application: Application[Any, Any, Any, Any, Any, Any] | None = None) -> None:
+    def __init__(self, config: Config) -> None:
         self.config = config
         self.settings: TelegramSettings = config.telegram
-        self.application = application or build_application(self.settings)
+        self.application = build_application(self.settings)
         self.core: DialogueCore | None = None
         self.outbox = Outbox(judge_failure, self._confirm_sent)
         #: Set once the Bot API answered and updates flow (tests and readiness wait for it).
@@ -542,7 +543,7 @@ class TelegramChannel(Channel):
 
     def _sender(self, chat: str, text: str, markup: InlineKeyboardMarkup | None) -> Any:
         async def send() -> None:
-            await self.application.bot.send_message(int(chat), text, reply_markup=markup)
+            await self.application.bot.send_text(int(chat), text, markup)
             self._queue_note.pop(chat, None)  # the next queue position goes below this message
 
         return send
@@ -559,8 +560,7 @@ class TelegramChannel(Channel):
                 return
             except BadRequest:
                 pass  # too old to edit, or deleted by the citizen: a new one below
-        sent = await bot.send_message(int(chat), text)
-        self._queue_note[chat] = (sent.message_id, text)
+        self._queue_note[chat] = (await bot.send_text(int(chat), text), text)
 
     async def _tell(self, chat: str, key: str, language: str) -> None:
         """Something that is about the channel, not the conversation (not stored): sent in order all the same."""
@@ -585,18 +585,18 @@ class TelegramChannel(Channel):
             logger.warning("delivery marks not stored; a restart may send those replies again")
 
 
-def build_application(settings: TelegramSettings) -> Application[Any, Any, Any, Any, Any, Any]:
+def build_application(settings: TelegramSettings) -> Application[ReplyBot, Any, Any, Any, Any, Any]:
     """python-telegram-bot's Application for the configured Bot API server and mode."""
     api = settings.api_url.rstrip("/")
-    builder = (
-        ApplicationBuilder()
-        .token(settings.token)
-        .base_url(f"{api}/bot")
-        .base_file_url(f"{api}/file/bot")
-        .request(AiohttpRequest(connections=REPLY_CONNECTIONS))
-        .get_updates_request(AiohttpRequest(connections=1, read_timeout=settings.poll_timeout_seconds + 10.0))
-        .concurrent_updates(False)  # polling: one chat's updates in the order Telegram sent them
+    bot = ReplyBot(
+        settings.token,
+        base_url=f"{api}/bot",
+        base_file_url=f"{api}/file/bot",
+        request=AiohttpRequest(connections=REPLY_CONNECTIONS),
+        get_updates_request=AiohttpRequest(connections=1, read_timeout=settings.poll_timeout_seconds + 10.0),
     )
+    # polling: one chat's updates in the order Telegram sent them
+    builder = ApplicationBuilder().bot(bot).concurrent_updates(False)
     if settings.mode != "polling":
         builder = builder.updater(None)
     return builder.build()
