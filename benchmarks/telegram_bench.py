@@ -39,6 +39,29 @@ SECRET = "bench-secret_0123456789"
 FIRST_CHAT = 10_000_000
 
 
+def _cores() -> tuple[set[int], set[int]]:
+    """The server's cores and the load's: apart, as if Telegram and the Bot API were other machines.
+
+    On a machine with two cores the server gets one and the two load processes the other; with
+    one core everything shares it.
+    """
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return set(cores), set(cores)
+    return {cores[0]}, set(cores[1:])
+
+
+SERVER_CORES, HARNESS_CORES = _cores()
+
+
+def _listed(cores: set[int]) -> str:
+    return ", ".join(str(core) for core in sorted(cores))
+
+
+def _on(cores: set[int]) -> Any:
+    return lambda: os.sched_setaffinity(0, cores)
+
+
 def citizen_update(update_id: int, chat: int, text: str) -> dict[str, Any]:
     """A private-chat message update as Telegram posts it (Bot API schema); a /command gets its entity."""
     message: dict[str, Any] = {
@@ -203,7 +226,11 @@ def one_run(directory: Path, texts_file: Path) -> tuple[dict[str, Any], dict[str
     chats = ",".join(str(FIRST_CHAT + n) for n in range(CHATS))
     module = [sys.executable, "-m", "benchmarks.telegram_bench"]
     peer = subprocess.Popen(
-        [*module, "--peer", str(peer_port), str(record), chats], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        [*module, "--peer", str(peer_port), str(record), chats],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=_on(HARNESS_CORES),
     )
     assert peer.stdout is not None
     assert json.loads(peer.stdout.readline())["event"] == "peer_ready"
@@ -237,9 +264,14 @@ def one_run(directory: Path, texts_file: Path) -> tuple[dict[str, Any], dict[str
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=_on(SERVER_CORES),
     )
     driver = subprocess.Popen(
-        [*module, "--drive", str(port), str(texts_file), chats], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        [*module, "--drive", str(port), str(texts_file), chats],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=_on(HARNESS_CORES),
     )
     assert driver.stdout is not None
     try:
@@ -352,7 +384,9 @@ sending its replies to a Bot API peer on loopback (`tests/telegram/bot_api_peer.
 process, while a third plays Telegram's webhook calls: it opens {CHATS} private chats with `/start`
 (not measured), then posts {RATE:.0f} citizen messages per second in total for {SECONDS:.0f} s (JSON with
 the secret header, as Telegram does; open loop, each chat every {CHATS / RATE:.1f} s, random phase), the
-texts of the labelled cases the bot answers itself. Three runs, each on a fresh server and database; the
+texts of the labelled cases the bot answers itself. The server runs on core(s) {_listed(SERVER_CORES)} and
+the two load processes on core(s) {_listed(HARNESS_CORES)} (`sched_setaffinity`), as if Telegram and the
+Bot API were other machines. {RUNS} runs, each on a fresh server and database; the
 run with the median p99 is shown, with every run's p99. The webhook answers 200 only once the update is
 handled and stored. The latency runs from posting an update to the peer receiving the first
 `sendMessage` for that chat (both processes read the machine's one monotonic clock).

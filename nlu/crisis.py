@@ -113,6 +113,10 @@ def _is_space(op: object, argument: Any) -> bool:
     return False
 
 
+#: Words whose candidate patterns are remembered; the memory is emptied when it is full.
+WORD_CACHE_LIMIT: Final = 100_000
+
+
 class CrisisDetector:
     """Matches every pattern of every language against a message.
 
@@ -151,6 +155,12 @@ class CrisisDetector:
         }
         alternatives = "|".join(re.escape(literal) for literal in sorted(inner, key=len, reverse=True))
         self._inner_scan = re.compile(f"(?=({alternatives}))") if inner else None
+        # Folded text is words and single spaces. With no literal holding a space, each literal
+        # lies inside one word, so the candidates of a text are the union of its words' own,
+        # which are worked out once per word (words repeat from message to message).
+        literals = [*self._word_starts, *inner]
+        self._per_word = not any(ch.isspace() for literal in literals for ch in literal)
+        self._word_candidates: dict[str, frozenset[int]] = {}
 
     @classmethod
     def from_file(cls, path: Path = PATTERNS_FILE) -> CrisisDetector:
@@ -188,6 +198,22 @@ class CrisisDetector:
 
     def _candidates(self, folded: str) -> list[int]:
         """Patterns whose required literals occur in the text; only these can match."""
+        if not self._per_word:
+            return self._candidates_in(folded)
+        chosen = set(self._always)
+        cache = self._word_candidates
+        for word in set(folded.split()):
+            numbers = cache.get(word)
+            if numbers is None:
+                numbers = frozenset(self._candidates_in(f" {word} ")) - frozenset(self._always)
+                if len(cache) >= WORD_CACHE_LIMIT:
+                    cache.clear()
+                cache[word] = numbers
+            chosen |= numbers
+        return sorted(chosen)
+
+    def _candidates_in(self, folded: str) -> list[int]:
+        """:meth:`_candidates` worked out on the whole text at once."""
         chosen = set(self._always)
         starts = self._word_starts
         lengths = self._start_lengths

@@ -29,6 +29,8 @@ CHAR_NGRAMS: Final = (2, 5)
 WORD_CACHE_LIMIT: Final = 200_000
 #: The cache entry of a word that matches no lookup entry (most words): shared, not one per word.
 _NOTHING: Final[tuple[frozenset[str], frozenset[str]]] = (frozenset(), frozenset())
+#: A word's folded form, stem, and standard-Finnish stem (when it adds one).
+_WordTokens = tuple[str, str, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,30 +190,48 @@ class Featurizer:
         state = self.__dict__.copy()
         state["_char_ids"] = {}
         state.pop("_stem_idf_list", None)
+        state.pop("_word_tokens", None)
         return state
 
     def prepare(self, text: str, language: str, *, normalized: str | None = None) -> Prepared:
         """Normalise a message (unless given ``normalized``) and derive its word-level tokens."""
         typed = words(normalized if normalized is not None else normalize(text[:MAX_CLASSIFIED_CHARS]))
-        folded_words = tuple(fold(word) for word in typed)
+        cache: dict[tuple[str, str], _WordTokens] = self.__dict__.setdefault("_word_tokens", {})
+        folded_words: list[str] = []
         tokens: list[str] = []
         stems: list[str] = []
-        options = self.options
-        for word, folded_word in zip(typed, folded_words, strict=True):
-            word_stem = stem(word, language) if options.stems else folded_word
+        for word in typed:
+            entry = cache.get((word, language))
+            if entry is None:
+                entry = self._word_tokens_of(word, language)
+                if len(cache) >= WORD_CACHE_LIMIT:
+                    cache.clear()
+                cache[(word, language)] = entry
+            folded_word, word_stem, standard_stem = entry
+            folded_words.append(folded_word)
             stems.append(word_stem)
             tokens.append(word_stem)
-            if options.standard_forms and language == "fi":
-                standard = standard_finnish(word)
-                if standard and standard != word:
-                    standard_stem = stem(standard, "fi") if options.stems else fold(standard)
-                    if standard_stem != word_stem:
-                        tokens.append(standard_stem)
+            if standard_stem is not None:
+                tokens.append(standard_stem)
+        options = self.options
         if options.pairs:
             tokens.extend(f"{a}_{b}" for a, b in pairwise(stems))
         if options.concepts:
             tokens.extend(CONCEPT_PREFIX + name for name in sorted(self.matcher.concepts(folded_words)))
-        return Prepared(folded_words, tuple(tokens))
+        return Prepared(tuple(folded_words), tuple(tokens))
+
+    def _word_tokens_of(self, word: str, language: str) -> _WordTokens:
+        """One word's folded form, its stem, and the stem of its standard Finnish form when that differs."""
+        options = self.options
+        folded_word = fold(word)
+        word_stem = stem(word, language) if options.stems else folded_word
+        if options.standard_forms and language == "fi":
+            standard = standard_finnish(word)
+            if standard and standard != word:
+                standard_stem = stem(standard, "fi") if options.stems else fold(standard)
+                if standard_stem != word_stem:
+                    return folded_word, word_stem, standard_stem
+        return folded_word, word_stem, None
 
     @property
     def size(self) -> int:

