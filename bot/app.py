@@ -42,6 +42,11 @@ CHANNELS: dict[str, type[Channel]] = {"web": WebChannel, "telegram": TelegramCha
 class AccessLogger(AbstractAccessLogger):
     """One JSON line per request: method, path, status, duration. No address, user agent or query."""
 
+    @property
+    def enabled(self) -> bool:
+        """Whether lines are written at all (aiohttp then skips :meth:`log`): not below INFO, the default."""
+        return self.logger.isEnabledFor(logging.INFO)
+
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         """Write the access line."""
         self.logger.info(

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.app import AccessLogger
 from bot.logs import JsonFormatter
 
 
@@ -38,3 +43,53 @@ def test_an_exception_is_named_and_located_but_its_message_is_not_written() -> N
     assert entry["error"] == "ValueError"
     assert "131052" not in json.dumps(entry)
     assert entry["where"]
+
+
+class CountingAccessLogger(AccessLogger):
+    calls = 0
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        CountingAccessLogger.calls += 1
+        super().log(request, response, time)
+
+
+async def logged_server(app: web.Application, logger: logging.Logger) -> TestServer:
+    server = TestServer(app)
+    await server.start_server(access_log_class=CountingAccessLogger, access_log=logger)
+    return server
+
+
+async def test_an_access_line_names_the_request_but_not_its_query_or_address(aiohttp_client: Any) -> None:
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, item: logging.LogRecord) -> None:
+            lines.append(item.getMessage())
+
+    logger = logging.getLogger("bot.access.test")
+    logger.addHandler(Collect())
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_get("/health", health)
+    try:
+        logger.setLevel(logging.INFO)
+        client = await aiohttp_client(await logged_server(app, logger))
+        assert (await client.get("/health?token=secret-value")).status == 200
+        await client.close()
+        assert len(lines) == 1
+        entry = json.loads(lines[0])
+        assert (entry["event"], entry["method"], entry["path"], entry["status"]) == ("request", "GET", "/health", 200)
+        assert "secret-value" not in lines[0]
+        assert "127.0.0.1" not in lines[0]
+
+        logger.setLevel(logging.WARNING)  # the default: no line is even formatted
+        calls = CountingAccessLogger.calls
+        client = await aiohttp_client(await logged_server(app, logger))
+        assert (await client.get("/health")).status == 200
+        assert CountingAccessLogger.calls == calls
+        assert len(lines) == 1
+    finally:
+        logger.handlers.clear()
