@@ -35,6 +35,9 @@ RATE = float(os.environ.get("NEUVO_BENCH_TELEGRAM_RATE", "500"))
 SECONDS = float(os.environ.get("NEUVO_BENCH_TELEGRAM_SECONDS", "20"))
 #: Fresh servers measured; the median run (by p99) is reported, with every run's p99.
 RUNS = int(os.environ.get("NEUVO_BENCH_TELEGRAM_RUNS", "3"))
+#: A further run offers more than the target, to show the rate the server keeps up with.
+CAPACITY_RATE = float(os.environ.get("NEUVO_BENCH_TELEGRAM_CAPACITY_RATE", "600"))
+CAPACITY_SECONDS = 10.0
 SECRET = "bench-secret_0123456789"
 FIRST_CHAT = 10_000_000
 
@@ -218,7 +221,9 @@ def stored(database: Path) -> dict[str, int]:
     return {"citizen": citizen, "updates": updates, "twice": twice, "unconfirmed": unconfirmed, "queued": queued}
 
 
-def one_run(directory: Path, texts_file: Path) -> tuple[dict[str, Any], dict[str, int], float, float]:
+def one_run(
+    directory: Path, texts_file: Path, rate: float = RATE, seconds: float = SECONDS
+) -> tuple[dict[str, Any], dict[str, int], float, float]:
     """One fresh server, peer and load: the figures, what was stored, and the server's memory (open, peak)."""
     database = directory / "bench.db"
     peer_port, port = free_port(), free_port()
@@ -268,6 +273,7 @@ def one_run(directory: Path, texts_file: Path) -> tuple[dict[str, Any], dict[str
     )
     driver = subprocess.Popen(
         [*module, "--drive", str(port), str(texts_file), chats],
+        env={**os.environ, "NEUVO_BENCH_TELEGRAM_RATE": str(rate), "NEUVO_BENCH_TELEGRAM_SECONDS": str(seconds)},
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -311,6 +317,9 @@ def run() -> tuple[str, dict[str, Any]]:
             run_directory = directory / f"run{attempt}"
             run_directory.mkdir()
             runs.append(one_run(run_directory, texts_file))
+        capacity_directory = directory / "capacity"
+        capacity_directory.mkdir()
+        capacity = one_run(capacity_directory, texts_file, CAPACITY_RATE, CAPACITY_SECONDS)[0]
     runs.sort(key=lambda run: run[0]["p99_ms"])
     result, counts, open_memory, peak_memory = runs[len(runs) // 2]
     every_p99 = ", ".join(f"{run[0]['p99_ms']:.1f}" for run in runs)
@@ -323,10 +332,17 @@ def run() -> tuple[str, dict[str, Any]]:
     measured = counts["citizen"]
     rows = [
         (
-            "updates handled per second, replies sent to the Bot API",
+            f"updates handled per second with replies sent, {RATE:.0f}/s offered",
+            "all of them",
+            f"{result['throughput']:.1f} ({result['posted']} updates in {result['seconds']:.2f} s)",
+            result["throughput"] >= RATE * 0.99,
+        ),
+        (
+            f"capacity: updates handled per second, {CAPACITY_RATE:.0f}/s offered ({CAPACITY_SECONDS:.0f} s, one run)",
             ">= 500",
-            f"{result['throughput']:.0f} ({result['posted']} updates in {result['seconds']:.1f} s)",
-            result["throughput"] >= 500 * 0.98,
+            f"{capacity['throughput']:.1f} ({capacity['posted']} updates in {capacity['seconds']:.2f} s; "
+            f"p99 {capacity['p99_ms']:.0f} ms)",
+            capacity["throughput"] >= 500 and set(capacity["statuses"]) == {"200"},
         ),
         (
             f"update -> first reply request, p99, median of {RUNS} runs",
@@ -387,7 +403,9 @@ the secret header, as Telegram does; open loop, each chat every {CHATS / RATE:.1
 texts of the labelled cases the bot answers itself. The server runs on core(s) {_listed(SERVER_CORES)} and
 the two load processes on core(s) {_listed(HARNESS_CORES)} (`sched_setaffinity`), as if Telegram and the
 Bot API were other machines. {RUNS} runs, each on a fresh server and database; the
-run with the median p99 is shown, with every run's p99. The webhook answers 200 only once the update is
+run with the median p99 is shown, with every run's p99. One more run offers {CAPACITY_RATE:.0f} updates a
+second for {CAPACITY_SECONDS:.0f} s to show the rate the server keeps up with (its latency is not a target
+there: the loop is then nearly saturated). The webhook answers 200 only once the update is
 handled and stored. The latency runs from posting an update to the peer receiving the first
 `sendMessage` for that chat (both processes read the machine's one monotonic clock).
 {measured} citizen messages and {counts["updates"]} handled update ids were stored.
@@ -396,7 +414,7 @@ handled and stored. The latency runs from posting an update to the peer receivin
 |---|---|---|---|
 {table}
 """
-    return markdown, {"result": result, "stored": counts, "memory_mb": (open_memory, peak_memory)}
+    return markdown, {"result": result, "capacity": capacity, "stored": counts, "memory_mb": (open_memory, peak_memory)}
 
 
 def main() -> None:

@@ -115,6 +115,7 @@ def _is_space(op: object, argument: Any) -> bool:
 
 #: Words whose candidate patterns are remembered; the memory is emptied when it is full.
 WORD_CACHE_LIMIT: Final = 100_000
+_NO_CANDIDATES: Final[frozenset[int]] = frozenset()
 
 
 class CrisisDetector:
@@ -205,7 +206,7 @@ class CrisisDetector:
         for word in set(folded.split()):
             numbers = cache.get(word)
             if numbers is None:
-                numbers = frozenset(self._candidates_in(f" {word} ")) - frozenset(self._always)
+                numbers = frozenset(self._candidates_in(f" {word} ")).difference(self._always) or _NO_CANDIDATES
                 if len(cache) >= WORD_CACHE_LIMIT:
                     cache.clear()
                 cache[word] = numbers

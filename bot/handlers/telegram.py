@@ -26,7 +26,8 @@ import os
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 from aiohttp import web
@@ -50,10 +51,10 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from nlu.contract import LANGUAGES
 
 from ..config import Config, TelegramSettings
-from ..dialogue.core import DialogueCore, UnknownConversation
+from ..dialogue.core import CACHE_LIMIT, DialogueCore, UnknownConversation
 from ..dialogue.model import Button, Inbound, Outbound
 from ..dialogue.state import ConversationState
-from ..ratelimit import TokenBucket
+from ..ratelimit import Buckets
 from ..storage.database import DatabaseError
 from ..storage.store import Writes
 from .base import Channel
@@ -85,6 +86,10 @@ CONFIRM_EVERY_SECONDS: Final = 0.25
 QUEUE_NOTE_EVERY_SECONDS: float = 20.0
 #: At most one "typing..." to a chat this often (Telegram shows it for about five seconds).
 TYPING_EVERY_SECONDS: Final = 4.0
+#: How often the per-chat timestamps above are cleared of chats they no longer hold back.
+PRUNE_EVERY_SECONDS: Final = 60.0
+#: Chats whose conversation id is kept in memory (the dialogue core keeps as many conversations).
+CHATS_REMEMBERED: Final = CACHE_LIMIT
 _ACTION: Final = re.compile(r"^/[a-z_]+(:[A-Za-z0-9_.-]{1,64})?$")
 _NON_TEXT: Final = (
     "photo",
@@ -103,6 +108,12 @@ _NON_TEXT: Final = (
 )
 
 
+@dataclass(slots=True)
+class _HeldLock:
+    lock: asyncio.Lock
+    users: int = 0
+
+
 class TelegramChannel(Channel):
     """Citizens in Telegram private chats, through python-telegram-bot's Application."""
 
@@ -118,15 +129,16 @@ class TelegramChannel(Channel):
         self.ready = asyncio.Event()
         #: Reaching the Bot API at start (done when ready, or given up).
         self.connecting: asyncio.Task[None] | None = None
-        self._chats: dict[str, str] = {}
-        self._chat_locks: dict[str, asyncio.Lock] = {}
+        #: The conversation of each chat seen lately (at most ``CHATS_REMEMBERED``; the others are looked up).
+        self._chats: OrderedDict[str, str] = OrderedDict()
+        self._chat_locks: dict[str, _HeldLock] = {}
         self._recent: OrderedDict[int, None] = OrderedDict()
         self._in_flight: set[int] = set()
         #: Update ids above this were never handled before unless they are in ``_recent`` (Telegram's ids
         #: only grow): the database is asked only about ids at or below it (handled before a restart,
         #: or forgotten from memory since).
         self._ask_database_up_to = 0
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets = Buckets(config.widget.messages_per_minute / 60.0, config.widget.burst)
         self._typing_at: dict[str, float] = {}
         #: Per chat, the message showing the queue position (edited in place while nothing else was sent),
         #: the newest position not shown yet, when one was last shown, and the timer that will show it.
@@ -134,6 +146,7 @@ class TelegramChannel(Channel):
         self._queue_text: dict[str, str] = {}
         self._queue_shown: dict[str, float] = {}
         self._queue_timer: dict[str, asyncio.TimerHandle] = {}
+        self._pruned_at = time.monotonic()
         #: Delivery marks not stored yet, and the task storing them (awaited by whoever needs them stored).
         self._sent_up_to: dict[str, int] = {}
         self.confirming: asyncio.Task[None] | None = None
@@ -446,17 +459,37 @@ class TelegramChannel(Channel):
             raise RuntimeError("the Telegram channel has not started")
         return self.core
 
-    def _chat_lock(self, chat: str) -> asyncio.Lock:
-        lock = self._chat_locks.get(chat)
-        if lock is None:
-            lock = self._chat_locks[chat] = asyncio.Lock()
-        return lock
+    @contextlib.asynccontextmanager
+    async def _chat_lock(self, chat: str) -> AsyncIterator[None]:
+        """One chat's conversation is looked up, opened or erased by one update at a time.
+
+        A chat's lock is kept only while an update holds or awaits it, so the locks do not
+        pile up with every chat the bot has ever seen.
+        """
+        held = self._chat_locks.get(chat)
+        if held is None:
+            held = self._chat_locks[chat] = _HeldLock(asyncio.Lock())
+        held.users += 1
+        try:
+            async with held.lock:
+                yield
+        finally:
+            held.users -= 1
+            if not held.users:
+                del self._chat_locks[chat]
+
+    def _remember_chat(self, chat: str, conversation_id: str) -> None:
+        self._chats[chat] = conversation_id
+        self._chats.move_to_end(chat)
+        while len(self._chats) > CHATS_REMEMBERED:
+            self._chats.popitem(last=False)
 
     async def _current(self, chat: str) -> ConversationState | None:
         """The chat's newest conversation, if it has one that still exists."""
         core = self.core_or_fail()
         known = self._chats.get(chat)
         if known is not None:
+            self._chats.move_to_end(chat)
             try:
                 return await core.conversation(known)
             except UnknownConversation:
@@ -464,7 +497,7 @@ class TelegramChannel(Channel):
         found = await core.store.find_by_channel_ref(self.name, chat)
         if found is None:
             return None
-        self._chats[chat] = found.id
+        self._remember_chat(chat, found.id)
         return await core.conversation(found.id)
 
     async def _conversation(self, chat: str, hint: str | None) -> ConversationState:
@@ -478,7 +511,7 @@ class TelegramChannel(Channel):
     async def _open(self, chat: str, hint: str | None) -> ConversationState:
         core = self.core_or_fail()
         state, _token, opening = await core.open(self.name, hint, channel_ref=chat)
-        self._chats[chat] = state.id
+        self._remember_chat(chat, state.id)
         await core.deliver(state, opening)
         return state
 
@@ -491,11 +524,7 @@ class TelegramChannel(Channel):
 
     def _allowed(self, state: ConversationState) -> bool:
         """A flood from one chat is slowed down as in the widget (the limits of ``widget:``)."""
-        bucket = self._buckets.get(state.id)
-        if bucket is None:
-            widget = self.config.widget
-            bucket = self._buckets[state.id] = TokenBucket(widget.messages_per_minute / 60.0, widget.burst)
-        return bucket.take()
+        return self._buckets.take(state.id)
 
     # --- sending ----------------------------------------------------------------------------
     async def deliver(
@@ -514,8 +543,10 @@ class TelegramChannel(Channel):
         chat = conversation.channel_ref
         if not chat:
             return
+        now = time.monotonic()
+        if now - self._pruned_at >= PRUNE_EVERY_SECONDS:
+            self._forget_old_signals(now)
         if payload.get("type") == "typing":
-            now = time.monotonic()
             if now - self._typing_at.get(chat, 0.0) >= TYPING_EVERY_SECONDS:
                 self._typing_at[chat] = now
                 with contextlib.suppress(TelegramError):
@@ -527,6 +558,16 @@ class TelegramChannel(Channel):
                 wait -= time.monotonic()
                 loop = asyncio.get_running_loop()
                 self._queue_timer[chat] = loop.call_later(max(wait, 0.0), self._queue_due, chat)
+
+    def _forget_old_signals(self, now: float) -> None:
+        """Forget when chats were last shown "typing" or a queue position, once that no longer holds anything back."""
+        self._pruned_at = now
+        self._typing_at = {chat: at for chat, at in self._typing_at.items() if now - at < TYPING_EVERY_SECONDS}
+        self._queue_shown = {
+            chat: at
+            for chat, at in self._queue_shown.items()
+            if now - at < QUEUE_NOTE_EVERY_SECONDS or chat in self._queue_timer
+        }
 
     def _queue_due(self, chat: str) -> None:
         """Show the newest queue position (each position change would be an API call for every waiting chat)."""

@@ -23,7 +23,7 @@ from ..dialogue.model import Inbound, Outbound
 from ..dialogue.state import ConversationState
 from ..keys import CORE_KEY
 from ..messages import Messages
-from ..ratelimit import ConnectionCounter, TokenBucket
+from ..ratelimit import Buckets, ConnectionCounter
 from .base import Channel
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class WebChannel(Channel):
         self.allowed_origins = frozenset(config.server.allowed_origins)
         self.sockets: defaultdict[str, set[web.WebSocketResponse]] = defaultdict(set)
         self.connections = ConnectionCounter(config.widget.connections_per_address)
-        self.buckets: dict[str, TokenBucket] = {}
+        self.buckets = Buckets(config.widget.messages_per_minute / 60.0, config.widget.burst)
         self._statement: str | None = None
 
     @classmethod
@@ -212,12 +212,7 @@ class WebChannel(Channel):
                 return
             client_id = _client_id(frame)
             inbound = self._inbound(state, frame, client_id, socket)
-            bucket = self.buckets.get(state.id)
-            if bucket is None:
-                bucket = self.buckets[state.id] = TokenBucket(
-                    self.config.widget.messages_per_minute / 60.0, self.config.widget.burst
-                )
-            if client_id not in state.client_ids and not bucket.take():
+            if client_id not in state.client_ids and not self.buckets.take(state.id):
                 raise FrameError("rate_limited", client_id)
             receipt = await core.receive(inbound)
             ack = {

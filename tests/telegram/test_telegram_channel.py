@@ -7,8 +7,10 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 from telegram import Update
 
+import bot.handlers.telegram as telegram_module
 from tests.handoff.conftest import conversation_of
 
 from .bot_api_peer import BotApiPeer
@@ -235,3 +237,24 @@ async def test_the_webhook_refuses_a_missing_or_wrong_secret_and_handles_nothing
     await asyncio.sleep(0.2)
     assert await telegram.rows("select id from conversations") == []
     assert not [c for c in peer.calls if c.method == "sendMessage"]
+
+
+async def test_what_is_kept_per_chat_stays_bounded_and_a_forgotten_chat_goes_on_where_it_was(
+    telegram: TelegramService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(telegram_module, "CHATS_REMEMBERED", 3)
+    chats = [CHAT + number for number in range(1, 7)]
+    for chat in chats:
+        telegram.peer.add_chat(chat)
+        await telegram.says(QUESTION, chat=chat)
+        await telegram.reply(lambda t: "Kela" in t, chat=chat)
+    await telegram.settled()
+    channel = telegram.channel
+    assert len(channel._chats) == 3  # the conversations of the latest chats; the others are looked up
+    assert channel._chat_locks == {}  # a chat's lock lives only while an update holds or awaits it
+    first = chats[0]
+    await telegram.says("Kiitos!", chat=first)  # forgotten from memory: found again in the database
+    await telegram.reply(lambda t: t != "" and "Kela" not in t, chat=first)
+    await telegram.settled()
+    rows = await telegram.rows("select channel_ref, count(*) from conversations group by channel_ref")
+    assert sorted((int(ref), count) for ref, count in rows) == [(chat, 1) for chat in chats]
