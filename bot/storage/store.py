@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ..dialogue.model import Button, Outbound
 from ..dialogue.state import ConversationState
 from .database import DatabaseError, sqlite_writer
+from .direct_sqlite import DirectStatements
 from .schema import (
     AuditEntry,
     Conversation,
@@ -212,6 +213,7 @@ class Store:
         #: SQLite: transactions run inline on a connection of their own (see database.sqlite_writer).
         self._sqlite = sqlite_writer(engine)
         self._sqlite_connection: Connection | None = None
+        self._direct = DirectStatements(self._sqlite.dialect) if self._sqlite is not None else None
         self._checkpoints: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -320,13 +322,14 @@ class Store:
     def _execute_sqlite(self, rows: _Rows) -> None:
         """The transaction of :meth:`_execute`, inline on the SQLite writer connection, in one go."""
         assert self._sqlite is not None
+        assert self._direct is not None
         if self._sqlite_connection is None or self._sqlite_connection.invalidated:
             self._sqlite_connection = self._sqlite.connect()
         connection = self._sqlite_connection
         try:
             with connection.begin():
                 for statement, parameters in rows.plan(_statements("sqlite")):
-                    connection.execute(statement, parameters)
+                    self._direct.execute(connection, statement, parameters)
         except Exception:
             self._sqlite_connection = None
             connection.close()
