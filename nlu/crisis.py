@@ -13,6 +13,7 @@ from typing import Any, Final
 import yaml
 
 from .errors import ContentError
+from .memo import remember
 from .text import fold, normalize
 
 PATTERNS_FILE: Final = Path(__file__).parent / "resources" / "crisis_patterns.yml"
@@ -206,10 +207,8 @@ class CrisisDetector:
         for word in set(folded.split()):
             numbers = cache.get(word)
             if numbers is None:
-                numbers = frozenset(self._candidates_in(f" {word} ")).difference(self._always) or _NO_CANDIDATES
-                if len(cache) >= WORD_CACHE_LIMIT:
-                    cache.clear()
-                cache[word] = numbers
+                found = frozenset(self._candidates_in(f" {word} ")).difference(self._always)
+                numbers = remember(cache, word, found or _NO_CANDIDATES, WORD_CACHE_LIMIT)
             chosen |= numbers
         return sorted(chosen)
 

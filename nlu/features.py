@@ -20,13 +20,12 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .content import Lookup
+from .memo import remember
 from .text import MAX_CLASSIFIED_CHARS, fold, normalize, standard_finnish, stem, words
 
 #: Prefix of a concept feature, chosen so it cannot collide with a word stem.
 CONCEPT_PREFIX: Final = "§"
 CHAR_NGRAMS: Final = (2, 5)
-#: Per-word caches are cleared when they grow past this many words.
-WORD_CACHE_LIMIT: Final = 200_000
 #: The cache entry of a word that matches no lookup entry (most words): shared, not one per word.
 _NOTHING: Final[tuple[frozenset[str], frozenset[str]]] = (frozenset(), frozenset())
 #: A word's folded form, stem, and standard-Finnish stem (when it adds one).
@@ -147,11 +146,7 @@ class ConceptMatcher:
                 entry_names = inner.get(word[start : start + length])
                 if entry_names:
                     concepts |= entry_names
-        result = (frozenset(keys), frozenset(concepts)) if keys or concepts else _NOTHING
-        if len(self._cache) >= WORD_CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[word] = result
-        return result
+        return remember(self._cache, word, (frozenset(keys), frozenset(concepts)) if keys or concepts else _NOTHING)
 
     def concepts(self, folded_words: Sequence[str]) -> set[str]:
         """The names of every concept found in a sequence of folded words."""
@@ -203,10 +198,7 @@ class Featurizer:
         for word in typed:
             entry = cache.get((word, language))
             if entry is None:
-                entry = self._word_tokens_of(word, language)
-                if len(cache) >= WORD_CACHE_LIMIT:
-                    cache.clear()
-                cache[(word, language)] = entry
+                entry = remember(cache, (word, language), self._word_tokens_of(word, language))
             folded_word, word_stem, standard_stem = entry
             folded_words.append(folded_word)
             stems.append(word_stem)
@@ -296,9 +288,7 @@ class Featurizer:
             ids = np.array(
                 [i for i in (vocabulary.get(g) for g in word_char_ngrams(word)) if i is not None], dtype=np.int32
             )
-            if len(self._char_ids) >= WORD_CACHE_LIMIT:
-                self._char_ids.clear()
-            self._char_ids[word] = ids
+            remember(self._char_ids, word, ids)
         return ids
 
 

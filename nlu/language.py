@@ -13,6 +13,7 @@ from typing import Final
 import numpy as np
 
 from .contract import LANGUAGES, Language
+from .memo import remember
 from .text import fold, normalize, words
 
 _RESOURCES: Final = Path(__file__).parent / "resources"
@@ -165,11 +166,7 @@ class LanguageIdentifier:
             quads = [padded[i : i + 4] for i in range(len(padded) - 3)]
             familiar = sum(quad in self.index for quad in quads) >= FAMILIAR_SHARE * len(quads)
         sums = tuple(float(value) for value in self.log_likelihoods[rows].sum(axis=0))
-        result = (sums, len(rows), distinctive, familiar)
-        if len(cache) >= 200_000:
-            cache.clear()
-        cache[word] = result
-        return result
+        return remember(cache, word, (sums, len(rows), distinctive, familiar))
 
     def scores(self, text: str, *, normalized: str | None = None) -> dict[str, float]:
         """Posterior probability of each language for a text (give ``normalized`` if you have it)."""
